@@ -1,0 +1,146 @@
+"""OpenAPI descriptions of the orders API's parameters and envelopes (drf-spectacular)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from orders.models import OrderStatus, PaymentStatus
+from orders.selectors import SORT_FIELDS
+
+Q = OpenApiParameter.QUERY
+
+
+def _query(name: str, description: str, type_=OpenApiTypes.STR, **kwargs) -> OpenApiParameter:
+    return OpenApiParameter(name, type_, Q, description=description, **kwargs)
+
+
+_DATE = "A date (YYYY-MM-DD, expanded to the whole day in the store's time zone) or an ISO 8601 date-time."
+
+FILTER_DOC_PARAMETERS = [
+    _query(
+        "status",
+        "Comma list of statuses: " + ", ".join(OrderStatus.values) + " (aliases in_progress, canceled).",
+    ),
+    _query("payment_status", "Comma list of " + ", ".join(PaymentStatus.values) + ", or `all`."),
+    _query("search", "Matches order number, customer name / email / phone / code and PO number."),
+    _query("q", "Alias of `search`."),
+    _query("customer_id", "A customer id (cust_…), or a comma list of them."),
+    _query("order_number", "An order number (1042 or #1042), or a comma list."),
+    _query("po_number", "Exact purchase-order number."),
+    _query(
+        "filter_on",
+        "Column for date_from / date_to.",
+        enum=["created_at", "updated_at", "placed_at"],
+        default="created_at",
+    ),
+    _query("date_from", f"Start of a range on `filter_on`. {_DATE}"),
+    _query("date_to", f"End of a range on `filter_on` (inclusive). {_DATE}"),
+    _query("created_after", f"created_at on or after. {_DATE}"),
+    _query("created_before", f"created_at on or before. {_DATE}"),
+    _query("placed_from", f"placed_at on or after. {_DATE}"),
+    _query("placed_to", f"placed_at on or before. {_DATE}"),
+    _query("updated_since", f"updated_at on or after (delta syncs). {_DATE}"),
+    _query("updated_at[gte]", f"updated_at on or after. {_DATE}"),
+    _query("updated_at[lte]", f"updated_at on or before. {_DATE}"),
+    _query("total[gte]", "Minimum total.", OpenApiTypes.DECIMAL),
+    _query("total[lte]", "Maximum total.", OpenApiTypes.DECIMAL),
+    _query("min_total", "Alias of total[gte].", OpenApiTypes.DECIMAL),
+    _query("max_total", "Alias of total[lte].", OpenApiTypes.DECIMAL),
+    _query("city", "Shipping city, case-insensitive."),
+    _query("province", "Shipping province / state, case-insensitive."),
+    _query("country", "Shipping country name, case-insensitive."),
+    _query("country_code", "Shipping country, ISO 3166-1 alpha-2 (US, CO)."),
+]
+
+LIST_PARAMETERS = [
+    *FILTER_DOC_PARAMETERS,
+    _query("page", "Page number, from 1.", OpenApiTypes.INT, default=1),
+    _query("per_page", "Orders per page, 1 to 250.", OpenApiTypes.INT, default=25),
+    _query("limit", "Alias of per_page (use with offset).", OpenApiTypes.INT),
+    _query("offset", "Rows to skip (instead of page).", OpenApiTypes.INT),
+    _query(
+        "cursor",
+        "Keyset cursor: pass `pagination.next_cursor` of the previous response to continue; "
+        "stable under concurrent inserts, for sync jobs over large stores.",
+    ),
+    _query(
+        "sort",
+        "Comma list of " + ", ".join(SORT_FIELDS) + "; prefix `-` for descending. "
+        "Default -created_at. Ties are broken by id.",
+    ),
+    _query("order", "Direction for sort fields without a prefix.", enum=["asc", "desc"]),
+    _query(
+        "include",
+        "Related lists to add: items, fulfillments (alias shipments), status_history. "
+        "Default: items. An empty value adds nothing.",
+    ),
+]
+
+ORDER_ID = OpenApiParameter("order_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="ord_…")
+INCLUDE_DETAIL = _query("include", "Extra related lists, e.g. status_history.")
+
+_ERROR = inline_serializer(
+    "ErrorResponse",
+    {
+        "error": inline_serializer(
+            "Error",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.ListField(child=serializers.DictField()),
+                "request_id": serializers.CharField(),
+            },
+        )
+    },
+)
+ERRORS = {
+    400: OpenApiResponse(_ERROR, description="VALIDATION_ERROR: a parameter or field is invalid"),
+    401: OpenApiResponse(_ERROR, description="MISSING_API_KEY or INVALID_API_KEY"),
+    403: OpenApiResponse(_ERROR, description="INSUFFICIENT_SCOPE"),
+    404: OpenApiResponse(_ERROR, description="NOT_FOUND (also for another store's ids)"),
+}
+
+_PAGINATION = inline_serializer(
+    "Pagination",
+    {
+        "page": serializers.IntegerField(allow_null=True),
+        "per_page": serializers.IntegerField(),
+        "total": serializers.IntegerField(),
+        "total_pages": serializers.IntegerField(),
+        "has_more": serializers.BooleanField(),
+        "next_cursor": serializers.CharField(allow_null=True),
+        "limit": serializers.IntegerField(required=False),
+        "offset": serializers.IntegerField(required=False),
+    },
+)
+
+
+def order_list_response(serializer_class):
+    return inline_serializer(
+        "OrderListResponse",
+        {
+            "object": serializers.CharField(default="list"),
+            "data": serializer_class(many=True),
+            "pagination": _PAGINATION,
+            "meta": inline_serializer(
+                "OrderListMeta",
+                {
+                    "tenant_id": serializers.CharField(),
+                    "filters": serializers.DictField(),
+                    "sort": serializers.CharField(),
+                    "include": serializers.ListField(child=serializers.CharField()),
+                    "timings_ms": serializers.DictField(),
+                },
+            ),
+        },
+    )
+
+
+def object_response(serializer_class):
+    return inline_serializer(f"{serializer_class.__name__}Response", {"data": serializer_class()})
+
+
+def plain_list_response(serializer_class, name: str):
+    return inline_serializer(
+        name, {"object": serializers.CharField(default="list"), "data": serializer_class(many=True)}
+    )

@@ -1,0 +1,47 @@
+"""Field types for the API's wire format: prefixed ids, exact money, UTC milliseconds."""
+
+from datetime import UTC
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.ids import format_public_id
+
+
+@extend_schema_field({"type": "string", "example": "ord_0193a5b2-7c1e-7d4f-9a0b-1c2d3e4f5a6b"})
+class PublicIdField(serializers.Field):
+    def __init__(self, prefix: str, **kwargs):
+        self.prefix = prefix
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return format_public_id(self.prefix, value)
+
+
+@extend_schema_field({"type": "number", "format": "decimal", "example": 53.28})
+class MoneyField(serializers.DecimalField):
+    """Exact decimal, two places, rendered as a JSON number (53.20, never "53.20" or 53.2)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(max_digits=12, decimal_places=2, coerce_to_string=False, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class TimestampField(serializers.DateTimeField):
+    """UTC ISO 8601 with milliseconds and Z: 2026-03-10T09:00:00.000Z."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def format_timestamp(value) -> str | None:
+    return TimestampField().to_representation(value)

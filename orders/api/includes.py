@@ -1,0 +1,95 @@
+"""Related lists an order response can carry (`?include=items,fulfillments,…`).
+
+Each include is a loader: given the store and a page of orders it returns
+their related objects, already rendered, in one query — so a list's query
+count never grows with its length. Other apps add theirs (notes, refunds)
+from their AppConfig.ready(); `orders` never imports them.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from orders import selectors
+from orders.api.serializers import FulfillmentSerializer, LineItemSerializer, StatusChangeSerializer
+from orders.exceptions import InvalidParameters
+from orders.models import Fulfillment, LineItem, Order, Store
+
+Loader = Callable[[Store, Sequence[Order]], dict[Any, list[dict]]]
+
+_LOADERS: dict[str, Loader] = {}
+# Other spellings clients of the seed APIs use; the response keeps the client's spelling.
+ALIASES = {"shipments": "fulfillments"}
+
+
+def register_include(name: str, loader: Loader) -> None:
+    _LOADERS[name] = loader
+
+
+def available_includes() -> list[str]:
+    return sorted([*_LOADERS, *ALIASES])
+
+
+def parse_includes(value: str | None, *, default: Sequence[str]) -> list[tuple[str, str]]:
+    """[(key in the response, include name)] from `?include=`; an absent parameter gives
+    `default`, an empty one nothing. Unknown names are a 400 naming the parameter."""
+    if value is None:
+        return [(name, name) for name in default]
+    requested = [part.strip().lower() for part in value.split(",") if part.strip()]
+    unknown = [name for name in requested if name not in _LOADERS and name not in ALIASES]
+    if unknown:
+        raise InvalidParameters(
+            {
+                "include": (
+                    f"Unknown include {', '.join(map(repr, unknown))}: use a comma list of "
+                    f"{', '.join(available_includes())}."
+                )
+            }
+        )
+    return [(name, ALIASES.get(name, name)) for name in dict.fromkeys(requested)]
+
+
+def load_includes(
+    includes: Sequence[tuple[str, str]], *, store: Store, orders: Sequence[Order]
+) -> dict[str, dict[Any, list[dict]]]:
+    if not orders:
+        return {}
+    loaded: dict[str, dict[Any, list[dict]]] = {}
+    for _, name in includes:
+        if name not in loaded:  # include=fulfillments,shipments loads once
+            loaded[name] = _LOADERS[name](store, orders)
+    return {key: loaded[name] for key, name in includes}
+
+
+def _grouped(rows, serializer_class) -> dict[Any, list[dict]]:
+    grouped: dict[Any, list[dict]] = defaultdict(list)
+    for row in rows:
+        grouped[row.order_id].append(serializer_class(row).data)
+    return grouped
+
+
+def _load_items(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
+    rows = LineItem.objects.filter(store=store, order__in=[o.pk for o in orders]).order_by(
+        "order_id", "created_at", "id"
+    )
+    return _grouped(rows, LineItemSerializer)
+
+
+def _load_fulfillments(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
+    rows = Fulfillment.objects.filter(store=store, order__in=[o.pk for o in orders]).order_by(
+        "order_id", "created_at", "id"
+    )
+    return _grouped(rows, FulfillmentSerializer)
+
+
+def _load_status_history(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
+    changes = selectors.status_history(store=store, order_ids=[o.pk for o in orders])
+    return {
+        order_id: StatusChangeSerializer(entries, many=True).data
+        for order_id, entries in changes.items()
+    }
+
+
+register_include("items", _load_items)
+register_include("fulfillments", _load_fulfillments)
+register_include("status_history", _load_status_history)

@@ -1,0 +1,231 @@
+"""Orders API views: parse, call one selector or service, render."""
+
+import math
+import time
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import selectors
+from orders.api import docs
+from orders.api.includes import load_includes, parse_includes
+from orders.api.params import (
+    COUNT_PARAMETERS,
+    DETAIL_PARAMETERS,
+    LIST_PARAMETERS,
+    Cursor,
+    check_parameters,
+    parse_page,
+    parse_sort,
+)
+from orders.api.serializers import (
+    LineItemSerializer,
+    OrderSerializer,
+    OrderWithRelationsSerializer,
+    StatusChangeSerializer,
+)
+from orders.exceptions import NotFound
+from orders.filters import FILTER_PARAMETERS
+from orders.models import Order, Scope, Store
+
+LIST_DEFAULT_INCLUDES = ("items",)
+DETAIL_INCLUDES = ("items", "fulfillments")
+
+
+class StoreScopedView(APIView):
+    """Resolves the store a request acts on: always the API key's own.
+
+    On `/v1/stores/{store_id}/…` the path must name that store; any other id,
+    well-formed or not, is a 404 exactly like a store that does not exist.
+    """
+
+    required_scopes: dict[str, str] = {}
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        store: Store = request.auth.store
+        store_id = kwargs.get("store_id")
+        if store_id is not None and store_id != store.public_id:
+            raise NotFound(f"No store '{store_id}' for this API key.")
+        self.store = store
+
+
+def render_orders(store: Store, orders: list[Order], includes) -> list[dict]:
+    data = OrderSerializer(orders, many=True).data
+    related = load_includes(includes, store=store, orders=orders)
+    for order, rendered in zip(orders, data, strict=True):
+        for key, by_order in related.items():
+            rendered[key] = by_order.get(order.pk, [])
+    return data
+
+
+class OrderListView(StoreScopedView):
+    """The store's orders: filters, sort, page / offset / keyset cursor, include."""
+
+    operation_name = "orders_list"
+    required_scopes = {"GET": Scope.READ_ORDERS}
+
+    @extend_schema(
+        summary="List orders",
+        parameters=docs.LIST_PARAMETERS,
+        responses={200: docs.order_list_response(OrderWithRelationsSerializer), **docs.ERRORS},
+    )
+    def get(self, request: Request, store_id: str | None = None) -> Response:
+        started = time.perf_counter()
+        params = check_parameters(request.query_params, allowed=LIST_PARAMETERS)
+        sort = parse_sort(params)
+        page = parse_page(params, sort=sort)
+        includes = parse_includes(params.get("include"), default=LIST_DEFAULT_INCLUDES)
+        filters = {name: value for name, value in params.items() if name in FILTER_PARAMETERS}
+
+        queryset = selectors.order_list(
+            store=self.store,
+            filters=filters,
+            sort=sort,
+            after=page.cursor.values if page.cursor else None,
+        )
+        total = selectors.order_count(store=self.store, filters=filters)
+        # One row beyond the page tells whether a next page exists without another query.
+        window = list(queryset[page.offset : page.offset + page.per_page + 1])
+        orders, has_more = window[: page.per_page], len(window) > page.per_page
+        next_cursor = (
+            Cursor(sort.label, selectors.keyset_values(orders[-1], sort)).encode()
+            if has_more
+            else None
+        )
+
+        pagination = {
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": total,
+            "total_pages": math.ceil(total / page.per_page),
+            "has_more": has_more,
+            "next_cursor": next_cursor,
+        }
+        if page.offset_style:
+            pagination |= {"limit": page.per_page, "offset": page.offset}
+        data = render_orders(self.store, orders, includes)
+        return Response(
+            {
+                "object": "list",
+                "data": data,
+                "pagination": pagination,
+                "meta": {
+                    "tenant_id": self.store.public_id,
+                    "filters": filters,
+                    "sort": sort.label,
+                    "include": [key for key, _ in includes],
+                    "pagination": pagination,
+                    "timings_ms": {"total": round((time.perf_counter() - started) * 1000, 1)},
+                },
+            }
+        )
+
+
+class OrderCountView(StoreScopedView):
+    """How many orders match the list's filters (dashboards: `?status=pending`)."""
+
+    operation_name = "orders_count"
+    required_scopes = {"GET": Scope.READ_ORDERS}
+
+    @extend_schema(
+        summary="Count orders matching the list's filters",
+        parameters=docs.FILTER_DOC_PARAMETERS,
+        responses={
+            200: inline_serializer(
+                "OrderCountResponse",
+                {"data": inline_serializer("OrderCount", {"count": serializers.IntegerField()})},
+            ),
+            **docs.ERRORS,
+        },
+    )
+    def get(self, request: Request, store_id: str | None = None) -> Response:
+        params = check_parameters(request.query_params, allowed=COUNT_PARAMETERS)
+        filters = {name: value for name, value in params.items() if name in FILTER_PARAMETERS}
+        return Response({"data": {"count": selectors.order_count(store=self.store, filters=filters)}})
+
+
+class OrderDetailView(StoreScopedView):
+    """One order with its items and fulfillments; `include=status_history` adds the trail."""
+
+    operation_name = "orders_retrieve"
+    required_scopes = {"GET": Scope.READ_ORDERS}
+
+    @extend_schema(
+        summary="Get one order with its items and fulfillments",
+        parameters=[docs.ORDER_ID, docs.INCLUDE_DETAIL],
+        responses={200: docs.object_response(OrderWithRelationsSerializer), **docs.ERRORS},
+    )
+    def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
+        params = check_parameters(request.query_params, allowed=DETAIL_PARAMETERS)
+        includes = [
+            *[(name, name) for name in DETAIL_INCLUDES],
+            *parse_includes(params.get("include"), default=()),
+        ]
+        order = selectors.order_get(store=self.store, order_id=order_id)
+        includes = list(dict.fromkeys(includes))
+        return Response({"data": render_orders(self.store, [order], includes)[0]})
+
+
+class OrderItemsView(StoreScopedView):
+    """An order's line items."""
+
+    operation_name = "orders_items_list"
+    required_scopes = {"GET": Scope.READ_ORDERS}
+
+    @extend_schema(
+        summary="List an order's line items",
+        parameters=[docs.ORDER_ID],
+        responses={
+            200: docs.plain_list_response(LineItemSerializer, "LineItemListResponse"),
+            **docs.ERRORS,
+        },
+    )
+    def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
+        check_parameters(request.query_params, allowed=frozenset({"api_key"}))
+        order = selectors.order_get(store=self.store, order_id=order_id)
+        items = selectors.order_items(store=self.store, order=order)
+        return Response({"object": "list", "data": LineItemSerializer(items, many=True).data})
+
+
+class OrderStatusHistoryView(StoreScopedView):
+    """Every status and payment-status change of an order, creation first."""
+
+    operation_name = "orders_status_history"
+    required_scopes = {"GET": Scope.READ_ORDERS}
+
+    @extend_schema(
+        summary="An order's status audit trail, oldest first",
+        parameters=[docs.ORDER_ID],
+        responses={
+            200: docs.plain_list_response(StatusChangeSerializer, "StatusHistoryResponse"),
+            **docs.ERRORS,
+        },
+    )
+    def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
+        check_parameters(request.query_params, allowed=frozenset({"api_key"}))
+        order = selectors.order_get(store=self.store, order_id=order_id)
+        changes = selectors.status_history(store=self.store, order_ids=[order.pk]).get(order.pk, [])
+        return Response(
+            {"object": "list", "data": StatusChangeSerializer(changes, many=True).data}
+        )
+
+
+class ApiNotFoundView(APIView):
+    """Any /v1 path that matches no route: a 404 in the envelope, whatever the method."""
+
+    authentication_classes = []
+    permission_classes = []
+    schema = None
+
+    def _not_found(self, request: Request, *args, **kwargs) -> Response:
+        raise NotFound(
+            f"No API route '{request.path}'. Routes live under /v1/orders and "
+            "/v1/stores/{store_id}/orders; see /v1/docs."
+        )
+
+    get = post = put = patch = delete = head = options = _not_found
+

@@ -1,0 +1,50 @@
+"""Domain errors. Services and selectors raise them; one API handler renders them.
+
+Each carries the HTTP status and stable code an integrator branches on, a
+message for a person, and structured details.
+"""
+
+from typing import Any
+
+
+class OrdoError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST"
+    default_message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, details: Any = None):
+        self.message = message or self.default_message
+        self.details = details if details is not None else []
+        super().__init__(self.message)
+
+
+class InvalidParameters(OrdoError):
+    """400: fields or query parameters are malformed. `errors` maps each name to its problems."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, errors: dict[str, list[str] | str], message: str | None = None):
+        details = [
+            {"field": field, "message": str(msg)}
+            for field, messages in errors.items()
+            for msg in ([messages] if isinstance(messages, str) else messages)
+        ]
+        if message is None:
+            message = f"Invalid value for {', '.join(errors)}; see details."
+        super().__init__(message, details=details)
+
+
+class NotFound(OrdoError):
+    status_code = 404
+    code = "NOT_FOUND"
+    default_message = "Not found."
+
+
+class InsufficientScope(OrdoError):
+    status_code = 403
+    code = "INSUFFICIENT_SCOPE"
+
+
+class FeatureAccessDenied(OrdoError):
+    status_code = 403
+    code = "FEATURE_ACCESS_DENIED"

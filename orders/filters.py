@@ -1,0 +1,278 @@
+"""The order list's filters: every query parameter of DESIGN.md's list, validated.
+
+Each parameter parses strictly (a bad value is an error naming it, never
+ignored) and filters on an indexed column of the store's orders.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from orders.ids import parse_public_id
+from orders.models import Customer, Order, OrderStatus, PaymentStatus, Store
+from orders.transitions import STATUS_ALIASES, normalize_status
+
+DATE_FILTER_COLUMNS = ("created_at", "updated_at", "placed_at")
+_COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
+_ORDER_NUMBER = re.compile(r"^#?(\d{1,18})$")
+MAX_SEARCH_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class DateBound:
+    """A date or date-time from a filter. A bare date means the whole day."""
+
+    value: date | datetime
+
+    @property
+    def is_whole_day(self) -> bool:
+        return not isinstance(self.value, datetime)
+
+    def lower(self, tz) -> datetime:
+        """The first instant the bound admits."""
+        if self.is_whole_day:
+            return datetime.combine(self.value, time.min, tzinfo=tz)
+        return self.value if timezone.is_aware(self.value) else self.value.replace(tzinfo=tz)
+
+    def upper(self, tz) -> tuple[str, datetime]:
+        """(lookup, instant): a whole day runs until the next day begins."""
+        if self.is_whole_day:
+            return "lt", datetime.combine(self.value + timedelta(days=1), time.min, tzinfo=tz)
+        instant = self.value if timezone.is_aware(self.value) else self.value.replace(tzinfo=tz)
+        return "lte", instant
+
+
+class DateBoundField(forms.CharField):
+    default_error_messages = {
+        "invalid": (
+            "Enter a date (YYYY-MM-DD) or an ISO 8601 date-time such as 2026-03-10T09:00:00Z."
+        )
+    }
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                parsed = parse_date(text)
+            else:
+                # '+' in a query string arrives as a space: '…T09:00:00 02:00' means +02:00.
+                text = re.sub(r"(T[\d:.]+) (\d{2}:?\d{2})$", r"\1+\2", text)
+                parsed = parse_datetime(text)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return DateBound(parsed)
+
+
+class DateBoundFilter(django_filters.Filter):
+    """`>=` (lower) or `<=` (upper) on a date column; bare dates expand in the store's zone."""
+
+    field_class = DateBoundField
+
+    def __init__(self, *args, bound: str, column: str | None = None, **kwargs):
+        self.bound = bound
+        self.column = column  # None: the column named by ?filter_on=
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: DateBound | None) -> QuerySet:
+        if value is None:
+            return qs
+        column = self.column or self.parent.form.cleaned_data.get("filter_on") or "created_at"
+        tz = self.parent.store.tzinfo
+        if self.bound == "lower":
+            return qs.filter(**{f"{column}__gte": value.lower(tz)})
+        lookup, instant = value.upper(tz)
+        return qs.filter(**{f"{column}__{lookup}": instant})
+
+
+class ListField(forms.CharField):
+    """A comma-separated list whose items each pass `parse_item` (None means invalid)."""
+
+    def __init__(self, *args, parse_item, describe: str, **kwargs):
+        self.parse_item = parse_item
+        self.describe = describe
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        if not items:
+            raise forms.ValidationError(f"Give at least one value: {self.describe}.")
+        parsed, bad = [], []
+        for item in items:
+            result = self.parse_item(item)
+            (bad.append(item) if result is None else parsed.append(result))
+        if bad:
+            raise forms.ValidationError(
+                f"Unknown value{'s' if len(bad) > 1 else ''} {', '.join(map(repr, bad))}: "
+                f"use {self.describe}."
+            )
+        return list(dict.fromkeys(parsed))
+
+
+class ListFilter(django_filters.Filter):
+    field_class = ListField
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        if not value or "all" in value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+def _parse_order_number(item: str) -> int | None:
+    match = _ORDER_NUMBER.match(item)
+    return int(match.group(1)) if match else None
+
+
+def _parse_customer_id(item: str):
+    try:
+        return parse_public_id(Customer.PUBLIC_ID_PREFIX, item)
+    except ValueError:
+        return None
+
+
+def _parse_payment_status_or_all(item: str) -> str | None:
+    item = item.lower()
+    return item if item in PaymentStatus.values or item == "all" else None
+
+
+class CountryCodeField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        if not _COUNTRY_CODE.match(value):
+            raise forms.ValidationError("Use a two-letter ISO 3166-1 code such as US or CO.")
+        return value.upper()
+
+
+class CountryCodeFilter(django_filters.CharFilter):
+    field_class = CountryCodeField
+
+
+class OrderFilterForm(forms.Form):
+    """Cross-parameter checks: a range whose start is after its end matches nothing."""
+
+    RANGES = [
+        ("date_from", "date_to"),
+        ("created_after", "created_before"),
+        ("placed_from", "placed_to"),
+        ("updated_at[gte]", "updated_at[lte]"),
+        ("total[gte]", "total[lte]"),
+        ("min_total", "max_total"),
+    ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for low_name, high_name in self.RANGES:
+            low, high = cleaned.get(low_name), cleaned.get(high_name)
+            if low is None or high is None:
+                continue
+            if isinstance(low, DateBound):
+                low, high = low.lower(UTC), high.upper(UTC)[1]
+            if low > high:
+                self.add_error(high_name, f"{high_name} is before {low_name}; swap them.")
+        return cleaned
+
+
+class OrderFilterSet(django_filters.FilterSet):
+    status = ListFilter(
+        field_name="status",
+        parse_item=normalize_status,
+        describe=(
+            f"a comma list of {', '.join(OrderStatus.values)} "
+            f"(aliases: {', '.join(STATUS_ALIASES)})"
+        ),
+    )
+    payment_status = ListFilter(
+        field_name="payment_status",
+        parse_item=_parse_payment_status_or_all,
+        describe=f"a comma list of {', '.join(PaymentStatus.values)}, or all",
+    )
+    search = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
+    q = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
+    customer_id = ListFilter(
+        field_name="customer_id",
+        parse_item=_parse_customer_id,
+        describe="customer ids such as cust_0193…",
+    )
+    order_number = ListFilter(
+        field_name="order_number",
+        parse_item=_parse_order_number,
+        describe="order numbers such as 1042 (comma-separated for several)",
+    )
+    po_number = django_filters.CharFilter(field_name="po_number", max_length=64)
+    filter_on = django_filters.ChoiceFilter(
+        choices=[(c, c) for c in DATE_FILTER_COLUMNS], method="filter_nothing"
+    )
+    date_from = DateBoundFilter(bound="lower")
+    date_to = DateBoundFilter(bound="upper")
+    created_after = DateBoundFilter(bound="lower", column="created_at")
+    created_before = DateBoundFilter(bound="upper", column="created_at")
+    placed_from = DateBoundFilter(bound="lower", column="placed_at")
+    placed_to = DateBoundFilter(bound="upper", column="placed_at")
+    updated_since = DateBoundFilter(bound="lower", column="updated_at")
+    min_total = django_filters.NumberFilter(field_name="total", lookup_expr="gte", min_value=0)
+    max_total = django_filters.NumberFilter(field_name="total", lookup_expr="lte", min_value=0)
+    city = django_filters.CharFilter(field_name="shipping_city", lookup_expr="iexact")
+    province = django_filters.CharFilter(field_name="shipping_province", lookup_expr="iexact")
+    country = django_filters.CharFilter(field_name="shipping_country", lookup_expr="iexact")
+    country_code = CountryCodeFilter(field_name="country_code")
+
+    class Meta:
+        model = Order
+        fields: list[str] = []
+        form = OrderFilterForm
+
+    def __init__(self, data=None, queryset=None, *, store: Store, request=None):
+        self.store = store
+        super().__init__(data, queryset, request=request)
+
+    def filter_nothing(self, qs: QuerySet, name: str, value) -> QuerySet:
+        return qs  # filter_on only chooses the column for date_from / date_to
+
+    def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        term = value.strip()
+        if not term:
+            return qs
+        matches = (
+            Q(customer_name__icontains=term)
+            | Q(customer_email__icontains=term)
+            | Q(customer_phone__icontains=term)
+            | Q(customer_code__icontains=term)
+            | Q(po_number__icontains=term)
+        )
+        order_number = _parse_order_number(term)
+        if order_number is not None:
+            matches |= Q(order_number=order_number)
+        return qs.filter(matches)
+
+
+# Names with brackets cannot be class attributes; they join the declared filters here.
+OrderFilterSet.base_filters.update(
+    {
+        "updated_at[gte]": DateBoundFilter(bound="lower", column="updated_at"),
+        "updated_at[lte]": DateBoundFilter(bound="upper", column="updated_at"),
+        "total[gte]": django_filters.NumberFilter(
+            field_name="total", lookup_expr="gte", min_value=Decimal(0)
+        ),
+        "total[lte]": django_filters.NumberFilter(
+            field_name="total", lookup_expr="lte", min_value=Decimal(0)
+        ),
+    }
+)
+# Filter parameters the list and count endpoints accept.
+FILTER_PARAMETERS = frozenset(OrderFilterSet.base_filters)

@@ -1,0 +1,40 @@
+"""Public identifiers: a type prefix and a time-ordered UUID (`ord_0193…`).
+
+UUIDv7 keeps primary keys roughly in creation order, so the B-tree stays
+append-mostly and a keyset cursor can break ties on `id` cheaply.
+"""
+
+import os
+import time
+import uuid
+from datetime import datetime
+
+_RAND_A_MASK = (1 << 12) - 1
+_RAND_B_MASK = (1 << 62) - 1
+
+
+def uuid7(at: datetime | None = None) -> uuid.UUID:
+    """A version 7 UUID whose timestamp is `at` (default: now)."""
+    millis = int(at.timestamp() * 1000) if at is not None else time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (
+        (millis & ((1 << 48) - 1)) << 80
+        | 0x7 << 76
+        | ((rand >> 62) & _RAND_A_MASK) << 64
+        | 0b10 << 62
+        | (rand & _RAND_B_MASK)
+    )
+    return uuid.UUID(int=value)
+
+
+def format_public_id(prefix: str, value: uuid.UUID | None) -> str | None:
+    if value is None:
+        return None
+    return f"{prefix}{value}"
+
+
+def parse_public_id(prefix: str, public_id: str) -> uuid.UUID:
+    """The UUID inside `prefix + uuid`; ValueError when it is not one."""
+    if not isinstance(public_id, str) or not public_id.startswith(prefix):
+        raise ValueError(f"expected an id starting with '{prefix}'")
+    return uuid.UUID(public_id.removeprefix(prefix))

@@ -1,0 +1,28 @@
+from orders.models.catalog import Customer, Product, ShippingMethod, TaxRate, Variant
+from orders.models.order import (
+    Fulfillment,
+    LineItem,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
+from orders.models.store import ApiKey, Scope, Store, StoreMembership
+
+__all__ = [
+    "ApiKey",
+    "Customer",
+    "Fulfillment",
+    "LineItem",
+    "Order",
+    "OrderStatus",
+    "PaymentMethod",
+    "PaymentStatus",
+    "Product",
+    "Scope",
+    "ShippingMethod",
+    "Store",
+    "StoreMembership",
+    "TaxRate",
+    "Variant",
+]

@@ -1,0 +1,45 @@
+"""The order status machine: which status may follow which.
+
+The table is the single source of truth; services enforce it, serializers
+and the admin read `allowed_targets` so nobody offers an impossible step.
+"""
+
+from orders.models.order import OrderStatus
+
+S = OrderStatus
+
+# Voiding is not a PATCH target: it has its own endpoint and rules (unpaid only).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.PROCESSING, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.SHIPPED, S.CANCELLED, S.COMPLETED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED}),
+    S.DELIVERED: frozenset({S.COMPLETED, S.RETURNED}),
+    S.COMPLETED: frozenset({S.RETURNED}),
+    S.CANCELLED: frozenset(),
+    S.RETURNED: frozenset(),
+    S.VOIDED: frozenset(),
+}
+
+# Statuses a client may send that mean a canonical one (seed 000 and seed 004 spellings).
+STATUS_ALIASES = {"in_progress": S.PROCESSING, "canceled": S.CANCELLED}
+
+# The order in which targets are listed to clients: the lifecycle's own order.
+_LIFECYCLE = [s.value for s in S]
+
+
+def normalize_status(value: str) -> str | None:
+    """The canonical status for a client's spelling, or None if it is not a status."""
+    value = value.strip().lower()
+    if value in STATUS_ALIASES:
+        return STATUS_ALIASES[value].value
+    return value if value in S.values else None
+
+
+def allowed_targets(*, status: str, requires_shipping: bool = True) -> list[str]:
+    """Statuses an order in `status` may move to next (void excluded), in lifecycle order."""
+    targets = set(TRANSITIONS[status])
+    if status == S.PROCESSING and requires_shipping:
+        # Only pickup / digital orders may skip shipping and complete straight away.
+        targets.discard(S.COMPLETED)
+    return sorted(targets, key=_LIFECYCLE.index)
