@@ -34,6 +34,26 @@ class InvalidParameters(OrdoError):
         super().__init__(message, details=details)
 
 
+class ParameterErrors:
+    """Collects InvalidParameters from several parsing steps, so one 400 names every bad
+    parameter instead of making the client fix them one request at a time."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def collect(self, parse, *args, **kwargs):
+        try:
+            return parse(*args, **kwargs)
+        except InvalidParameters as error:
+            for detail in error.details:
+                self.errors.setdefault(detail["field"], []).append(detail["message"])
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidParameters(self.errors)
+
+
 class NotFound(OrdoError):
     status_code = 404
     code = "NOT_FOUND"

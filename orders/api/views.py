@@ -27,9 +27,10 @@ from orders.api.serializers import (
     OrderWithRelationsSerializer,
     StatusChangeSerializer,
 )
-from orders.exceptions import NotFound
+from orders.exceptions import NotFound, ParameterErrors
 from orders.filters import FILTER_PARAMETERS
 from orders.models import Order, Scope, Store
+from orders.selectors import DEFAULT_SORT, SortKey
 
 LIST_DEFAULT_INCLUDES = ("items",)
 DETAIL_INCLUDES = ("items", "fulfillments")
@@ -76,17 +77,21 @@ class OrderListView(StoreScopedView):
     def get(self, request: Request, store_id: str | None = None) -> Response:
         started = time.perf_counter()
         params = check_parameters(request.query_params, allowed=LIST_PARAMETERS)
-        sort = parse_sort(params)
-        page = parse_page(params, sort=sort)
-        includes = parse_includes(params.get("include"), default=LIST_DEFAULT_INCLUDES)
+        errors = ParameterErrors()
+        sort = errors.collect(parse_sort, params) or SortKey(DEFAULT_SORT)
+        page = errors.collect(parse_page, params, sort=sort)
+        includes = errors.collect(
+            parse_includes, params.get("include"), default=LIST_DEFAULT_INCLUDES
+        )
         filters = {name: value for name, value in params.items() if name in FILTER_PARAMETERS}
-
-        queryset = selectors.order_list(
+        queryset = errors.collect(
+            selectors.order_list,
             store=self.store,
             filters=filters,
             sort=sort,
-            after=page.cursor.values if page.cursor else None,
+            after=page.cursor.values if page and page.cursor else None,
         )
+        errors.raise_if_any()
         total = selectors.order_count(store=self.store, filters=filters)
         # One row beyond the page tells whether a next page exists without another query.
         window = list(queryset[page.offset : page.offset + page.per_page + 1])
