@@ -68,3 +68,38 @@ class InsufficientScope(OrdoError):
 class FeatureAccessDenied(OrdoError):
     status_code = 403
     code = "FEATURE_ACCESS_DENIED"
+
+
+class InvalidTransition(OrdoError):
+    status_code = 422
+    code = "INVALID_TRANSITION"
+
+
+class OrderPaid(OrdoError):
+    status_code = 409
+    code = "ORDER_PAID"
+
+
+class OrderNotVoidable(OrdoError):
+    status_code = 422
+    code = "ORDER_NOT_VOIDABLE"
+
+
+class InsufficientStock(OrdoError):
+    status_code = 422
+    code = "INSUFFICIENT_STOCK"
+
+
+class PreconditionFailed(OrdoError):
+    status_code = 412
+    code = "PRECONDITION_FAILED"
+
+
+class IdempotencyKeyReused(OrdoError):
+    status_code = 422
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyKeyInUse(OrdoError):
+    status_code = 409
+    code = "IDEMPOTENCY_KEY_IN_USE"

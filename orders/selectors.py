@@ -104,7 +104,9 @@ def with_includes(queryset: QuerySet[Order], *, store: Store, includes: Iterable
     prefetches = []
     if "items" in includes:
         prefetches.append(
-            Prefetch("items", queryset=LineItem.objects.filter(store=store).order_by("created_at", "id"))
+            Prefetch(
+                "items", queryset=LineItem.objects.filter(store=store).order_by("created_at", "id")
+            )
         )
     if "fulfillments" in includes:
         prefetches.append(
@@ -175,4 +177,3 @@ def status_history(*, store: Store, order_ids: Iterable[Any]) -> dict[Any, list[
             )
         )
     return changes
-

@@ -4,9 +4,10 @@ The table is the single source of truth; services enforce it, serializers
 and the admin read `allowed_targets` so nobody offers an impossible step.
 """
 
-from orders.models.order import OrderStatus
+from orders.models.order import OrderStatus, PaymentStatus
 
 S = OrderStatus
+P = PaymentStatus
 
 # Voiding is not a PATCH target: it has its own endpoint and rules (unpaid only).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -43,3 +44,31 @@ def allowed_targets(*, status: str, requires_shipping: bool = True) -> list[str]
         # Only pickup / digital orders may skip shipping and complete straight away.
         targets.discard(S.COMPLETED)
     return sorted(targets, key=_LIFECYCLE.index)
+
+
+# Payment changes a client may make directly (a cash-on-delivery order marked paid, a
+# failed card retried). Refund states are reached only through refunds, `voided` only
+# through the void endpoint.
+PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    P.PENDING: frozenset({P.PAID, P.FAILED}),
+    P.FAILED: frozenset({P.PENDING, P.PAID}),
+    P.PAID: frozenset(),
+    P.PARTIALLY_REFUNDED: frozenset(),
+    P.REFUNDED: frozenset(),
+    P.VOIDED: frozenset(),
+}
+
+# The timestamp each status sets when an order enters it.
+STATUS_TIMESTAMPS = {
+    S.CONFIRMED: "confirmed_at",
+    S.PROCESSING: "processing_at",
+    S.SHIPPED: "shipped_at",
+    S.DELIVERED: "delivered_at",
+    S.COMPLETED: "completed_at",
+    S.CANCELLED: "cancelled_at",
+    S.RETURNED: "returned_at",
+    S.VOIDED: "voided_at",
+}
+
+# Orders in these statuses still hold the stock reserved when they were created.
+HOLDS_STOCK = frozenset({S.PENDING, S.CONFIRMED, S.PROCESSING})

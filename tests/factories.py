@@ -55,7 +55,11 @@ def make_variant(*, store: Store, price: str = "24.00", stock: int = 100, **fiel
 
 def make_shipping_method(*, store: Store, code: str = "standard", price: str = "5.99", **fields):
     return ShippingMethod.objects.create(
-        store=store, code=code, name=fields.pop("name", code.title()), price=Decimal(price), **fields
+        store=store,
+        code=code,
+        name=fields.pop("name", code.title()),
+        price=Decimal(price),
+        **fields,
     )
 
 
@@ -124,7 +128,9 @@ def make_order(
     return order
 
 
-def make_fulfillment(*, order: Order, carrier: str = "UPS", tracking_number: str = "1Z999") -> Fulfillment:
+def make_fulfillment(
+    *, order: Order, carrier: str = "UPS", tracking_number: str = "1Z999"
+) -> Fulfillment:
     return Fulfillment.objects.create(
         store_id=order.store_id, order=order, carrier=carrier, tracking_number=tracking_number
     )

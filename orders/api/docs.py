@@ -14,12 +14,17 @@ def _query(name: str, description: str, type_=OpenApiTypes.STR, **kwargs) -> Ope
     return OpenApiParameter(name, type_, Q, description=description, **kwargs)
 
 
-_DATE = "A date (YYYY-MM-DD, expanded to the whole day in the store's time zone) or an ISO 8601 date-time."
+_DATE = (
+    "A date (YYYY-MM-DD, expanded to the whole day in the store's time zone) "
+    "or an ISO 8601 date-time."
+)
 
 FILTER_DOC_PARAMETERS = [
     _query(
         "status",
-        "Comma list of statuses: " + ", ".join(OrderStatus.values) + " (aliases in_progress, canceled).",
+        "Comma list of statuses: "
+        + ", ".join(OrderStatus.values)
+        + " (aliases in_progress, canceled).",
     ),
     _query("payment_status", "Comma list of " + ", ".join(PaymentStatus.values) + ", or `all`."),
     _query("search", "Matches order number, customer name / email / phone / code and PO number."),
@@ -76,8 +81,29 @@ LIST_PARAMETERS = [
     ),
 ]
 
-ORDER_ID = OpenApiParameter("order_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="ord_…")
+ORDER_ID = OpenApiParameter(
+    "order_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="ord_…"
+)
 INCLUDE_DETAIL = _query("include", "Extra related lists, e.g. status_history.")
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Makes a retry safe: the same key with the same body replays the first response "
+        "(kept 24 h); with another body it is 422 IDEMPOTENCY_KEY_REUSED; while the first "
+        "request runs, 409 IDEMPOTENCY_KEY_IN_USE."
+    ),
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "The order's ETag as you last read it; 412 PRECONDITION_FAILED if it changed since."
+    ),
+)
 
 _ERROR = inline_serializer(
     "ErrorResponse",
@@ -98,6 +124,18 @@ ERRORS = {
     401: OpenApiResponse(_ERROR, description="MISSING_API_KEY or INVALID_API_KEY"),
     403: OpenApiResponse(_ERROR, description="INSUFFICIENT_SCOPE"),
     404: OpenApiResponse(_ERROR, description="NOT_FOUND (also for another store's ids)"),
+}
+
+WRITE_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(_ERROR, description="ORDER_PAID, IDEMPOTENCY_KEY_IN_USE"),
+    412: OpenApiResponse(_ERROR, description="PRECONDITION_FAILED: If-Match is stale"),
+    422: OpenApiResponse(
+        _ERROR,
+        description=(
+            "INVALID_TRANSITION, INSUFFICIENT_STOCK, ORDER_NOT_VOIDABLE, IDEMPOTENCY_KEY_REUSED"
+        ),
+    ),
 }
 
 _PAGINATION = inline_serializer(

@@ -48,7 +48,8 @@ def internal_error_response(request: HttpRequest) -> JsonResponse:
                 "code": "INTERNAL_ERROR",
                 "message": (
                     "Something went wrong on our side and nothing was changed by this request. "
-                    f"Retry later; if it keeps happening, contact support with request id {request_id}."
+                    "Retry later; if it keeps happening, contact support with request id "
+                    f"{request_id}."
                 ),
                 "details": [],
                 "request_id": request_id,

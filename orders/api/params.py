@@ -41,7 +41,9 @@ def check_parameters(query: QueryDict, *, allowed: frozenset[str]) -> dict[str, 
                 f"Unknown parameter '{name}'. This endpoint accepts: {', '.join(sorted(allowed))}."
             )
         elif len(values) > 1:
-            errors[name] = f"'{name}' was given {len(values)} times; give it once (use a comma list)."
+            errors[name] = (
+                f"'{name}' was given {len(values)} times; give it once (use a comma list)."
+            )
         elif "\x00" in values[0]:
             errors[name] = "Contains a NUL character."
     if errors:
@@ -76,7 +78,9 @@ def parse_page(params: dict[str, str], *, sort: SortKey) -> Page:
     per_page = _positive_int(params, "per_page", minimum=1, maximum=MAX_PER_PAGE)
     limit = _positive_int(params, "limit", minimum=1, maximum=MAX_PER_PAGE)
     if per_page is not None and limit is not None and per_page != limit:
-        raise InvalidParameters({"limit": "Give per_page or limit, not both with different values."})
+        raise InvalidParameters(
+            {"limit": "Give per_page or limit, not both with different values."}
+        )
     size = per_page or limit or DEFAULT_PER_PAGE
 
     given = [name for name in ("page", "offset", "cursor") if name in params]
@@ -138,7 +142,11 @@ class Cursor:
     @classmethod
     def decode(cls, token: str, *, sort: SortKey) -> "Cursor":
         invalid = InvalidParameters(
-            {"cursor": "This cursor is not valid. Pass next_cursor from a previous response unchanged."}
+            {
+                "cursor": (
+                    "This cursor is not valid. Pass next_cursor from a previous response unchanged."
+                )
+            }
         )
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -159,7 +167,9 @@ class Cursor:
         if not isinstance(values, list) or len(values) != len(columns):
             raise invalid
         try:
-            parsed = [_load(column, value) for (column, _), value in zip(columns, values, strict=True)]
+            parsed = [
+                _load(column, value) for (column, _), value in zip(columns, values, strict=True)
+            ]
         except (ValueError, TypeError, InvalidOperation):
             raise invalid from None
         return cls(label, parsed)

@@ -9,10 +9,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders import selectors
+from orders import selectors, services
 from orders.api import docs
+from orders.api.errors import validation_details
+from orders.api.idempotent import idempotent
 from orders.api.includes import load_includes, parse_includes
+from orders.api.inputs import OrderCreateSerializer, OrderUpdateSerializer, OrderVoidSerializer
 from orders.api.params import (
+    AUTH_PARAMETERS,
     COUNT_PARAMETERS,
     DETAIL_PARAMETERS,
     LIST_PARAMETERS,
@@ -27,9 +31,9 @@ from orders.api.serializers import (
     OrderWithRelationsSerializer,
     StatusChangeSerializer,
 )
-from orders.exceptions import NotFound, ParameterErrors
+from orders.exceptions import InvalidParameters, NotFound, ParameterErrors
 from orders.filters import FILTER_PARAMETERS
-from orders.models import Order, Scope, Store
+from orders.models import Order, PaymentMethod, Scope, Store
 from orders.selectors import DEFAULT_SORT, SortKey
 
 LIST_DEFAULT_INCLUDES = ("items",)
@@ -54,6 +58,30 @@ class StoreScopedView(APIView):
         self.store = store
 
 
+def validated(serializer_class, data) -> dict:
+    """The request body checked against `serializer_class`; 400 naming each bad field."""
+    if not isinstance(data, dict):
+        raise InvalidParameters({"body": "Send a JSON object."})
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        errors: dict[str, list[str]] = {}
+        for detail in validation_details(serializer.errors):
+            errors.setdefault(detail["field"] or "body", []).append(detail["message"])
+        raise InvalidParameters(errors, message="The request body is invalid; see details.")
+    return serializer.validated_data
+
+
+def order_response(store: Store, order: Order, *, status: int = 200, includes=None) -> Response:
+    """One order as the API shows it everywhere: with items, fulfillments and its ETag."""
+    includes = list(dict.fromkeys(includes or [(name, name) for name in DETAIL_INCLUDES]))
+    headers = {"ETag": order.etag}
+    if status == 201:
+        headers["Location"] = f"/v1/stores/{store.public_id}/orders/{order.public_id}"
+    return Response(
+        {"data": render_orders(store, [order], includes)[0]}, status=status, headers=headers
+    )
+
+
 def render_orders(store: Store, orders: list[Order], includes) -> list[dict]:
     data = OrderSerializer(orders, many=True).data
     related = load_includes(includes, store=store, orders=orders)
@@ -64,10 +92,11 @@ def render_orders(store: Store, orders: list[Order], includes) -> list[dict]:
 
 
 class OrderListView(StoreScopedView):
-    """The store's orders: filters, sort, page / offset / keyset cursor, include."""
+    """The store's orders: filters, sort, page / offset / keyset cursor, include.
+    POST creates an order priced from the catalog."""
 
     operation_name = "orders_list"
-    required_scopes = {"GET": Scope.READ_ORDERS}
+    required_scopes = {"GET": Scope.READ_ORDERS, "POST": Scope.WRITE_ORDERS}
 
     @extend_schema(
         summary="List orders",
@@ -129,6 +158,31 @@ class OrderListView(StoreScopedView):
             }
         )
 
+    @extend_schema(
+        operation_id="orders_create",
+        summary="Create an order",
+        request=OrderCreateSerializer,
+        parameters=[docs.IDEMPOTENCY_KEY],
+        responses={201: docs.object_response(OrderWithRelationsSerializer), **docs.WRITE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, store_id: str | None = None) -> Response:
+        check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
+        data = validated(OrderCreateSerializer, request.data)
+        order = services.order_create(
+            store=self.store,
+            actor=request.auth.actor_label,
+            lines=[services.LineRequest(**line) for line in data["line_items"]],
+            shipping_address=services.AddressInput(**data["shipping_address"]),
+            shipping_method=data["shipping_method"],
+            customer_id=data.get("customer_id"),
+            customer=services.CustomerInput(**data["customer"]) if "customer" in data else None,
+            customer_notes=data.get("notes", data.get("customer_notes", "")),
+            po_number=data.get("po_number", ""),
+            payment_method=data.get("payment_method", PaymentMethod.CARD),
+        )
+        return order_response(self.store, order, status=201)
+
 
 class OrderCountView(StoreScopedView):
     """How many orders match the list's filters (dashboards: `?status=pending`)."""
@@ -150,14 +204,16 @@ class OrderCountView(StoreScopedView):
     def get(self, request: Request, store_id: str | None = None) -> Response:
         params = check_parameters(request.query_params, allowed=COUNT_PARAMETERS)
         filters = {name: value for name, value in params.items() if name in FILTER_PARAMETERS}
-        return Response({"data": {"count": selectors.order_count(store=self.store, filters=filters)}})
+        return Response(
+            {"data": {"count": selectors.order_count(store=self.store, filters=filters)}}
+        )
 
 
 class OrderDetailView(StoreScopedView):
     """One order with its items and fulfillments; `include=status_history` adds the trail."""
 
     operation_name = "orders_retrieve"
-    required_scopes = {"GET": Scope.READ_ORDERS}
+    required_scopes = {"GET": Scope.READ_ORDERS, "PATCH": Scope.WRITE_ORDERS}
 
     @extend_schema(
         summary="Get one order with its items and fulfillments",
@@ -171,8 +227,69 @@ class OrderDetailView(StoreScopedView):
             *parse_includes(params.get("include"), default=()),
         ]
         order = selectors.order_get(store=self.store, order_id=order_id)
-        includes = list(dict.fromkeys(includes))
-        return Response({"data": render_orders(self.store, [order], includes)[0]})
+        return order_response(self.store, order, includes=includes)
+
+    @extend_schema(
+        operation_id="orders_partial_update",
+        summary="Change status, payment status or details",
+        request=OrderUpdateSerializer,
+        parameters=[docs.ORDER_ID, docs.IF_MATCH],
+        responses={200: docs.object_response(OrderWithRelationsSerializer), **docs.WRITE_ERRORS},
+    )
+    def patch(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
+        check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
+        order = selectors.order_get(store=self.store, order_id=order_id)
+        data = validated(OrderUpdateSerializer, request.data)
+        shipment = None
+        if "carrier" in data or "tracking_number" in data:
+            shipment = services.ShipmentInput(
+                carrier=data.get("carrier", ""),
+                tracking_number=data.get("tracking_number", ""),
+                tracking_url=data.get("tracking_url", ""),
+            )
+        order = services.order_update(
+            store=self.store,
+            order=order,
+            actor=request.auth.actor_label,
+            reason=data.get("reason", ""),
+            status=data.get("status"),
+            shipment=shipment,
+            payment_status=data.get("payment_status"),
+            address=data.get("shipping_address"),
+            details={
+                name: data[name]
+                for name in ("customer_notes", "internal_notes", "po_number")
+                if name in data
+            },
+            expected_etag=request.headers.get("If-Match"),
+        )
+        return order_response(self.store, order)
+
+
+class OrderVoidView(StoreScopedView):
+    """Void an unpaid pending or confirmed order, releasing its stock."""
+
+    operation_name = "orders_void"
+    required_scopes = {"POST": Scope.WRITE_ORDERS}
+
+    @extend_schema(
+        summary="Void an unpaid order",
+        request=OrderVoidSerializer,
+        parameters=[docs.ORDER_ID, docs.IDEMPOTENCY_KEY],
+        responses={200: docs.object_response(OrderWithRelationsSerializer), **docs.WRITE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
+        check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
+        order = selectors.order_get(store=self.store, order_id=order_id)
+        data = validated(OrderVoidSerializer, request.data or {})
+        order = services.order_void(
+            store=self.store,
+            order=order,
+            actor=request.auth.actor_label,
+            reason=data.get("reason", ""),
+        )
+        return order_response(self.store, order)
 
 
 class OrderItemsView(StoreScopedView):
@@ -214,9 +331,7 @@ class OrderStatusHistoryView(StoreScopedView):
         check_parameters(request.query_params, allowed=frozenset({"api_key"}))
         order = selectors.order_get(store=self.store, order_id=order_id)
         changes = selectors.status_history(store=self.store, order_ids=[order.pk]).get(order.pk, [])
-        return Response(
-            {"object": "list", "data": StatusChangeSerializer(changes, many=True).data}
-        )
+        return Response({"object": "list", "data": StatusChangeSerializer(changes, many=True).data})
 
 
 class ApiNotFoundView(APIView):
@@ -233,4 +348,3 @@ class ApiNotFoundView(APIView):
         )
 
     get = post = put = patch = delete = head = options = _not_found
-

@@ -1,4 +1,5 @@
 from orders.models.catalog import Customer, Product, ShippingMethod, TaxRate, Variant
+from orders.models.idempotency import IdempotencyKey
 from orders.models.order import (
     Fulfillment,
     LineItem,
@@ -13,6 +14,7 @@ __all__ = [
     "ApiKey",
     "Customer",
     "Fulfillment",
+    "IdempotencyKey",
     "LineItem",
     "Order",
     "OrderStatus",

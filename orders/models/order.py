@@ -1,3 +1,4 @@
+import hashlib
 from decimal import Decimal
 
 from django.db import models
@@ -38,10 +39,11 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
-# Payment states in which the customer's money is (partly) with the store.
-MONEY_CAPTURED = frozenset(
-    {PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
-)
+# Payment states in which the store holds the customer's money: such an order is refunded
+# before it may be cancelled.
+MONEY_HELD = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
+# Payment states that still allow voiding (nothing was ever captured).
+UNPAID = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED})
 
 
 class OrderHistoryBase(models.Model):
@@ -146,7 +148,9 @@ class Order(StoreOwned):
             models.UniqueConstraint(
                 fields=["store", "order_number"], name="order_unique_store_number"
             ),
-            models.CheckConstraint(condition=Q(subtotal__gte=0), name="order_subtotal_non_negative"),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0), name="order_subtotal_non_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(discount_amount__gte=0), name="order_discount_non_negative"
             ),
@@ -178,7 +182,9 @@ class Order(StoreOwned):
             # placed_from / placed_to and sort=-placed_at.
             models.Index(fields=["store", "placed_at", "id"], name="order_store_placed"),
             # status=pending,confirmed (dashboards, the fulfillment queue), newest first.
-            models.Index(fields=["store", "status", "created_at"], name="order_store_status_created"),
+            models.Index(
+                fields=["store", "status", "created_at"], name="order_store_status_created"
+            ),
             # payment_status=paid, newest first.
             models.Index(
                 fields=["store", "payment_status", "created_at"], name="order_store_payment_created"
@@ -211,13 +217,28 @@ class Order(StoreOwned):
     def is_cancellable(self) -> bool:
         from orders.transitions import allowed_targets
 
-        return OrderStatus.CANCELLED in allowed_targets(
-            status=self.status, requires_shipping=self.requires_shipping
-        ) and self.payment_status not in MONEY_CAPTURED
+        return (
+            OrderStatus.CANCELLED
+            in allowed_targets(status=self.status, requires_shipping=self.requires_shipping)
+            and self.payment_status not in MONEY_HELD
+        )
 
     @property
     def is_fully_paid(self) -> bool:
         return self.payment_status == PaymentStatus.PAID
+
+    @property
+    def etag(self) -> str:
+        """Changes whenever the order does (every write bumps updated_at)."""
+        digest = hashlib.sha256(f"{self.pk}:{self.updated_at.isoformat()}".encode()).hexdigest()
+        return f'"{digest[:20]}"'
+
+    @property
+    def is_voidable(self) -> bool:
+        return (
+            self.status in {OrderStatus.PENDING, OrderStatus.CONFIRMED}
+            and self.payment_status in UNPAID
+        )
 
     @property
     def allowed_transitions(self) -> list[str]:
@@ -264,7 +285,9 @@ class LineItem(StoreOwned):
                 name="lineitem_refunded_quantity_within_quantity",
             ),
         ]
-        indexes = [models.Index(fields=["store", "order", "created_at"], name="lineitem_store_order")]
+        indexes = [
+            models.Index(fields=["store", "order", "created_at"], name="lineitem_store_order")
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_name}"

@@ -36,7 +36,8 @@ class Store(PublicIdModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(next_order_number__gte=1), name="store_next_order_number_positive"
+                condition=models.Q(next_order_number__gte=1),
+                name="store_next_order_number_positive",
             ),
         ]
 

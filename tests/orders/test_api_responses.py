@@ -40,8 +40,14 @@ def test_timestamps_are_utc_with_milliseconds_and_z(client, store):
 
 def test_one_order_carries_items_fulfillments_and_the_contract_fields(client, store):
     customer = make_customer(store=store, name="Jane Cooper", email="jane@example.com")
-    order = make_order(store=store, customer=customer, items=2, status="shipped",
-                       payment_status="paid", shipped_at=datetime(2026, 3, 11, tzinfo=UTC))
+    order = make_order(
+        store=store,
+        customer=customer,
+        items=2,
+        status="shipped",
+        payment_status="paid",
+        shipped_at=datetime(2026, 3, 11, tzinfo=UTC),
+    )
     make_fulfillment(order=order, carrier="UPS", tracking_number="1Z999")
 
     response = client.get(f"/v1/orders/{order.public_id}")
@@ -49,24 +55,41 @@ def test_one_order_carries_items_fulfillments_and_the_contract_fields(client, st
     assert response.status_code == 200
     data = response.json()["data"]
     assert data["object"] == "order"
-    assert data["id"] == order.public_id and data["id"].startswith("ord_")
+    assert data["id"] == order.public_id
+    assert data["id"].startswith("ord_")
     assert data["store_id"] == store.public_id
     assert data["customer"] == {
-        "id": customer.public_id, "name": "Jane Cooper", "email": "jane@example.com",
-        "phone": "", "code": "",
+        "id": customer.public_id,
+        "name": "Jane Cooper",
+        "email": "jane@example.com",
+        "phone": "",
+        "code": "",
     }
     assert data["customer_id"] == customer.public_id
     assert [item["object"] for item in data["items"]] == ["line_item", "line_item"]
     assert data["fulfillments"][0]["tracking_number"] == "1Z999"
     assert data["fulfillments"][0]["id"].startswith("ful_")
     assert data["allowed_transitions"] == ["delivered", "returned"]
-    assert data["payment"] == {"method": "card", "status": "paid", "amount": 20.0, "currency": "USD"}
+    assert data["payment"] == {
+        "method": "card",
+        "status": "paid",
+        "amount": 20.0,
+        "currency": "USD",
+    }
     assert data["is_fully_paid"] is True
     assert data["is_cancellable"] is False
     assert data["item_count"] == 2
     assert set(data["shipping_address"]) == {
-        "name", "phone", "address", "line2", "city", "province", "postal_code", "country",
-        "country_code", "notes",
+        "name",
+        "phone",
+        "address",
+        "line2",
+        "city",
+        "province",
+        "postal_code",
+        "country",
+        "country_code",
+        "notes",
     }
 
 
@@ -77,7 +100,8 @@ def test_one_order_accepts_include_status_history(client, store):
 
     assert data["status_history"][0]["from_status"] is None
     assert data["status_history"][0]["to_status"] == "pending"
-    assert "items" in data and "fulfillments" in data
+    assert "items" in data
+    assert "fulfillments" in data
 
 
 def test_status_history_lists_each_change_with_actor_and_reason(client, store):
@@ -209,9 +233,23 @@ def test_openapi_schema_documents_every_route_and_list_parameter(anonymous_clien
         assert f"/v1/orders/{suffix}" in paths
         assert f"/v1/stores/{{store_id}}/orders/{suffix}" in paths
     list_params = {p["name"] for p in schema["paths"]["/v1/orders/"]["get"]["parameters"]}
-    for name in ("status", "payment_status", "q", "cursor", "limit", "offset", "total[gte]",
-                 "min_total", "updated_since", "filter_on", "include", "sort", "order",
-                 "country_code", "city"):
+    for name in (
+        "status",
+        "payment_status",
+        "q",
+        "cursor",
+        "limit",
+        "offset",
+        "total[gte]",
+        "min_total",
+        "updated_since",
+        "filter_on",
+        "include",
+        "sort",
+        "order",
+        "country_code",
+        "city",
+    ):
         assert name in list_params
     assert {"ApiKeyHeader", "ApiKeyQuery"} <= set(schema["components"]["securitySchemes"])
 
@@ -222,4 +260,6 @@ def test_swagger_ui_is_served_without_any_cdn(anonymous_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "swagger-ui" in html
-    assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+    assert "cdn." not in html
+    assert "unpkg" not in html
+    assert "jsdelivr" not in html

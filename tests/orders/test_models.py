@@ -31,7 +31,8 @@ def test_stock_cannot_go_negative(store):
 
 
 @pytest.mark.parametrize(
-    "field", ["subtotal", "discount_amount", "shipping_cost", "tax_amount", "total", "refunded_amount"]
+    "field",
+    ["subtotal", "discount_amount", "shipping_cost", "tax_amount", "total", "refunded_amount"],
 )
 def test_order_money_cannot_be_negative(store, field):
     order = make_order(store=store)

@@ -8,17 +8,19 @@ import pytest
 from rest_framework.test import APIClient
 
 from orders.api.urls import order_routes
+from orders.models import Order
 from tests.factories import make_api_key, make_customer, make_fulfillment, make_order
 
 pytestmark = pytest.mark.django_db
 
-# route name -> (path under a route prefix, methods served)
+# route name -> (path under a route prefix, {method: request body})
 ROUTES = {
-    "order-list": ("orders", {"GET"}),
-    "order-count": ("orders/count", {"GET"}),
-    "order-detail": ("orders/{order_id}", {"GET"}),
-    "order-items": ("orders/{order_id}/items", {"GET"}),
-    "order-status-history": ("orders/{order_id}/status-history", {"GET"}),
+    "order-list": ("orders", {"GET": None, "POST": {"line_items": []}}),
+    "order-count": ("orders/count", {"GET": None}),
+    "order-detail": ("orders/{order_id}", {"GET": None, "PATCH": {"status": "confirmed"}}),
+    "order-items": ("orders/{order_id}/items", {"GET": None}),
+    "order-void": ("orders/{order_id}/void", {"POST": {}}),
+    "order-status-history": ("orders/{order_id}/status-history", {"GET": None}),
 }
 ORDER_ROUTES = [name for name, (path, _) in ROUTES.items() if "{order_id}" in path]
 PREFIXES = ["/v1/", "/v1/stores/{store_id}/", "/api/"]
@@ -35,6 +37,16 @@ def tenants(store, other_store):
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=key_a)
     return {"client": client, "a": store, "b": other_store, "order_a": order_a, "order_b": order_b}
+
+
+def _assert_unchanged(order) -> None:
+    fresh = Order.objects.get(pk=order.pk)
+    assert (fresh.status, fresh.payment_status, fresh.updated_at) == (
+        order.status,
+        order.payment_status,
+        order.updated_at,
+    )
+    assert Order.objects.filter(store_id=order.store_id).count() == 1
 
 
 def _url(prefix: str, path: str, *, store_id: str, order_id: str = "") -> str:
@@ -55,12 +67,11 @@ def _assert_learns_nothing(response, tenants) -> None:
 @pytest.mark.parametrize("route", ORDER_ROUTES)
 def test_another_stores_order_id_is_404(tenants, route, prefix):
     path, methods = ROUTES[route]
-    url = _url(
-        prefix, path, store_id=tenants["a"].public_id, order_id=tenants["order_b"].public_id
-    )
-    for method in methods:
-        response = getattr(tenants["client"], method.lower())(url)
+    url = _url(prefix, path, store_id=tenants["a"].public_id, order_id=tenants["order_b"].public_id)
+    for method, body in methods.items():
+        response = getattr(tenants["client"], method.lower())(url, body, format="json")
         _assert_learns_nothing(response, tenants)
+    _assert_unchanged(tenants["order_b"])
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
@@ -72,8 +83,10 @@ def test_another_stores_path_is_404_even_for_own_order(tenants, route):
         store_id=tenants["b"].public_id,
         order_id=tenants["order_a"].public_id,
     )
-    for method in methods:
-        _assert_learns_nothing(getattr(tenants["client"], method.lower())(url), tenants)
+    for method, body in methods.items():
+        response = getattr(tenants["client"], method.lower())(url, body, format="json")
+        _assert_learns_nothing(response, tenants)
+    _assert_unchanged(tenants["order_a"])
 
 
 @pytest.mark.parametrize("store_id", ["str_nope", "str_00000000-0000-0000-0000-000000000000"])
@@ -114,4 +127,4 @@ def test_every_api_route_and_method_is_in_the_matrix():
         view = pattern.callback.view_class
         methods = {m.upper() for m in ("get", "post", "patch", "put", "delete") if hasattr(view, m)}
         served[pattern.name] = methods
-    assert served == {name: methods for name, (_, methods) in ROUTES.items()}
+    assert served == {name: set(methods) for name, (_, methods) in ROUTES.items()}
