@@ -37,8 +37,11 @@ def validation_details(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
-            name = "" if key == "non_field_errors" else str(key)
-            field = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            if isinstance(key, int):  # DRF keys a list field's errors by position
+                field = f"{prefix}[{key}]"
+            else:
+                name = "" if key == "non_field_errors" else str(key)
+                field = f"{prefix}.{name}" if prefix and name else (prefix or name)
             out.extend(validation_details(value, field))
         return out
     if isinstance(detail, list):
