@@ -90,7 +90,7 @@ def test_two_conflicting_transitions_let_exactly_one_win(store):
 
         results = run_concurrently(
             [
-                lambda body=body: _client(raw_key).patch(url, body, format="json")
+                lambda body=body, url=url: _client(raw_key).patch(url, body, format="json")
                 for body in (ship, cancel)
             ]
         )
