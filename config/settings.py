@@ -2,6 +2,7 @@
 
 DATABASE_URL   database (default: SQLite file db.sqlite3 beside manage.py)
 REDIS_URL      optional cache
+EMAIL_URL      outgoing mail: smtp://user:pass@host:587?tls=1, smtps://…, console://
 SECRET_KEY     required when DEBUG is off
 DEBUG          "1"/"true" to enable debug pages (default off)
 ALLOWED_HOSTS  comma separated (default: localhost names)
@@ -9,6 +10,7 @@ ALLOWED_HOSTS  comma separated (default: localhost names)
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_tasks_db",
     "orders",
     "notes",
     "refunds",
@@ -104,6 +107,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks (customer emails) go through a durable, database-backed queue:
+# enqueued in the same transaction as the change that causes them, run by
+# `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _mailer_from_url(url: str) -> dict:
+    """EMAIL_URL: smtp://user:pass@host:587?tls=1, smtps://…, console://, memory://."""
+    parsed = urlsplit(url)
+    if parsed.scheme == "console":
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parsed.scheme in {"memory", "locmem"}:
+        return {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    if parsed.scheme not in {"smtp", "smtps"}:
+        raise ImproperlyConfigured(f"EMAIL_URL scheme must be smtp, smtps or console: {url!r}")
+    query = parse_qs(parsed.query)
+    options = {
+        "host": parsed.hostname or "localhost",
+        "port": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+        "username": unquote(parsed.username or ""),
+        "password": unquote(parsed.password or ""),
+        "use_ssl": parsed.scheme == "smtps",
+        "use_tls": query.get("tls", ["0"])[0] in {"1", "true"},
+        "timeout": 15,
+    }
+    return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+
+
+MAILERS = {"default": _mailer_from_url(os.environ.get("EMAIL_URL", "smtp://localhost:25"))}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Ordo <orders@localhost>")
+# First retry delay of a failed customer email; later retries double it.
+NOTE_EMAIL_RETRY_BASE_SECONDS = int(os.environ.get("NOTE_EMAIL_RETRY_BASE_SECONDS", "60"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

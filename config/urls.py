@@ -2,20 +2,25 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
+from notes.api.urls import note_routes
 from orders.api.urls import order_routes
 from orders.api.views import ApiNotFoundView
+from refunds.api.urls import refund_routes
+
+# Every store-scoped API route, served under /v1/stores/{store_id}/, /v1/ and /api/.
+api_routes = order_routes + note_routes + refund_routes
 
 api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="openapi-docs"),
-    path("stores/<str:store_id>/", include(order_routes)),
-    path("", include(order_routes)),
+    path("stores/<str:store_id>/", include(api_routes)),
+    path("", include(api_routes)),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include(api_v1)),
     # Seed 004's clients call /api/orders/…: the same shorthand routes.
-    path("api/", include(order_routes)),
+    path("api/", include(api_routes)),
     re_path(r"^(?:v1|api)(?:/.*)?$", ApiNotFoundView.as_view()),
 ]

@@ -1,0 +1,62 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from notes import selectors, services
+from notes.api.serializers import NoteCreateSerializer, NoteSerializer
+from orders import selectors as order_selectors
+from orders.api import docs
+from orders.api.idempotent import idempotent
+from orders.api.params import AUTH_PARAMETERS, check_parameters
+from orders.api.views import StoreScopedView, validated
+from orders.exceptions import InvalidParameters
+from orders.models import Scope
+
+
+class OrderNotesView(StoreScopedView):
+    """An order's notes. Customer-facing notes (is_internal false) are emailed to the customer."""
+
+    operation_name = "orders_notes"
+    required_scopes = {"GET": Scope.READ_ORDERS, "POST": Scope.WRITE_ORDERS}
+
+    @extend_schema(
+        summary="List an order's notes, oldest first",
+        parameters=[
+            docs.ORDER_ID,
+            OpenApiParameter(
+                "type", str, enum=list(selectors.NOTE_TYPES), description="Default all."
+            ),
+        ],
+        responses={
+            200: docs.plain_list_response(NoteSerializer, "NoteListResponse"),
+            **docs.ERRORS,
+        },
+    )
+    def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
+        params = check_parameters(request.query_params, allowed=AUTH_PARAMETERS | {"type"})
+        note_type = params.get("type", "all").strip().lower()
+        if note_type not in selectors.NOTE_TYPES:
+            raise InvalidParameters({"type": f"Use {', '.join(selectors.NOTE_TYPES)}."})
+        order = order_selectors.order_get(store=self.store, order_id=order_id)
+        notes = selectors.notes_of(store=self.store, orders=[order], note_type=note_type)
+        return Response({"object": "list", "data": NoteSerializer(notes, many=True).data})
+
+    @extend_schema(
+        summary="Add a note (customer-facing notes email the customer)",
+        request=NoteCreateSerializer,
+        parameters=[docs.ORDER_ID, docs.IDEMPOTENCY_KEY],
+        responses={201: docs.object_response(NoteSerializer), **docs.WRITE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
+        check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
+        order = order_selectors.order_get(store=self.store, order_id=order_id)
+        data = validated(NoteCreateSerializer, request.data)
+        note = services.note_create(
+            store=self.store,
+            order=order,
+            content=data["content"],
+            is_internal=data["is_internal"],
+            author=request.auth.actor_label,
+        )
+        return Response({"data": NoteSerializer(note).data}, status=201)

@@ -1,0 +1,17 @@
+from collections.abc import Sequence
+
+from django.db.models import Prefetch, QuerySet
+
+from orders.models import Order, Store
+from refunds.models import Refund, RefundLine
+
+
+def refunds_of(*, store: Store, orders: Sequence[Order]) -> QuerySet[Refund]:
+    """Refunds of `orders` with their lines (two queries in all), oldest first."""
+    return (
+        Refund.objects.filter(store=store, order__in=[o.pk for o in orders])
+        .prefetch_related(
+            Prefetch("lines", queryset=RefundLine.objects.filter(store=store).order_by("id"))
+        )
+        .order_by("order_id", "created_at", "id")
+    )

@@ -1,0 +1,275 @@
+"""Refunds: what can be given back, and giving it back without ever exceeding what was paid."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from orders.exceptions import InvalidParameters, OrdoError
+from orders.history import set_history_actor
+from orders.models import LineItem, Order, PaymentStatus, Store, Variant
+from orders.pricing import to_cents
+from refunds.models import Refund, RefundLine
+
+REFUNDABLE_PAYMENT = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
+
+
+class OrderNotRefundable(OrdoError):
+    status_code = 422
+    code = "ORDER_NOT_REFUNDABLE"
+
+
+class RefundExceedsBalance(OrdoError):
+    status_code = 422
+    code = "REFUND_EXCEEDS_BALANCE"
+
+
+class RefundExceedsQuantity(OrdoError):
+    status_code = 422
+    code = "REFUND_EXCEEDS_QUANTITY"
+
+
+@dataclass(frozen=True)
+class RefundLineRequest:
+    line_item_id: UUID
+    quantity: int
+
+
+@dataclass
+class LineQuote:
+    line_item: LineItem
+    quantity: int
+    refundable_quantity: int
+    amount: Decimal
+    tax_amount: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount + self.tax_amount
+
+
+@dataclass
+class RefundQuote:
+    """What a refund of the given lines (and shipping) would give back, and what is left."""
+
+    lines: list[LineQuote] = field(default_factory=list)
+    shipping: Decimal = Decimal("0.00")
+    shipping_refundable: Decimal = Decimal("0.00")
+    balance: Decimal = Decimal("0.00")  # paid and not yet refunded: the most any refund may be
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((line.tax_amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax + self.shipping
+
+
+def _tax_share(line: LineItem, *, units_before: int, units: int) -> Decimal:
+    """The line's tax for `units` more refunded units.
+
+    Cumulative rounding: the share of the first n units is round(tax × n / quantity),
+    so the shares of all refunds of a line add up to exactly its tax.
+    """
+
+    def upto(n: int) -> Decimal:
+        return to_cents(line.tax_amount * n / line.quantity)
+
+    return upto(units_before + units) - upto(units_before)
+
+
+def refund_quote(
+    *,
+    store: Store,
+    order: Order,
+    lines: Sequence[RefundLineRequest] | None,
+    refund_shipping: bool = False,
+    line_items: dict[UUID, LineItem] | None = None,
+) -> RefundQuote:
+    """Price a refund without making it. `lines=None` quotes everything still refundable.
+
+    Raises InvalidParameters for line ids not on the order. Quantities above what
+    is refundable are reported in the quote (refundable_quantity), not refused.
+    """
+    if line_items is None:
+        line_items = {li.pk: li for li in LineItem.objects.filter(store=store, order=order)}
+    if lines is None:
+        lines = [
+            RefundLineRequest(li.pk, li.quantity - li.refunded_quantity)
+            for li in sorted(line_items.values(), key=lambda li: (li.created_at, li.pk))
+            if li.quantity > li.refunded_quantity
+        ]
+    errors = {
+        f"line_items[{i}].line_item_id": f"No line item 'li_{line.line_item_id}' on this order."
+        for i, line in enumerate(lines)
+        if line.line_item_id not in line_items
+    }
+    if errors:
+        raise InvalidParameters(errors)
+
+    wanted: dict[UUID, int] = defaultdict(int)
+    for line in lines:
+        wanted[line.line_item_id] += line.quantity
+    quote = RefundQuote(balance=order.total - order.refunded_amount)
+    for line_item_id, quantity in wanted.items():
+        item = line_items[line_item_id]
+        quote.lines.append(
+            LineQuote(
+                line_item=item,
+                quantity=quantity,
+                refundable_quantity=item.quantity - item.refunded_quantity,
+                amount=item.unit_price * quantity,
+                tax_amount=_tax_share(item, units_before=item.refunded_quantity, units=quantity),
+            )
+        )
+    shipping_refunded = Refund.objects.filter(store=store, order=order).aggregate(
+        total=Sum("shipping_amount")
+    )["total"] or Decimal("0.00")
+    quote.shipping_refundable = order.shipping_cost - shipping_refunded
+    if refund_shipping:
+        quote.shipping = quote.shipping_refundable
+    return quote
+
+
+@transaction.atomic
+def refund_create(
+    *,
+    store: Store,
+    order: Order,
+    actor: str,
+    lines: Sequence[RefundLineRequest] = (),
+    amount: Decimal | None = None,
+    reason: str = "",
+    restock: bool | None = None,
+    refund_shipping: bool = False,
+    actor_user=None,
+) -> Refund:
+    """Refund part or all of a paid order.
+
+    `amount` defaults to the lines' value (unit price × quantity plus their
+    share of tax, and the shipping when `refund_shipping`); given alone it is a
+    goodwill refund. Restocking defaults on when lines are given and returns
+    their units to tracked variants.
+
+    Locks the order row first, then the refunded line items and their variants
+    (id order), so concurrent refunds of one order run one after the other and
+    each sees what the previous gave back. Raises OrderNotRefundable,
+    RefundExceedsQuantity, RefundExceedsBalance (with the refundable figures in
+    details) and InvalidParameters; a refusal changes nothing. The order's
+    CHECK (refunded_amount <= total) is the last line of defence.
+    """
+    order = Order.objects.select_for_update().get(store=store, pk=order.pk)
+    if order.payment_status not in REFUNDABLE_PAYMENT:
+        raise OrderNotRefundable(
+            f"Order #{order.order_number} is {order.status} with payment {order.payment_status}: "
+            "only paid or partially refunded orders can be refunded."
+            + (" Void an unpaid order instead." if order.is_voidable else ""),
+            details={"status": order.status, "payment_status": order.payment_status},
+        )
+    if not lines and amount is None and not refund_shipping:
+        raise InvalidParameters(
+            {"line_items": "Give line_items to refund, an amount, or refund_shipping."}
+        )
+    if amount is not None and amount <= 0:
+        raise InvalidParameters({"amount": "A refund amount must be more than 0."})
+
+    line_items = {
+        li.pk: li
+        for li in LineItem.objects.select_for_update()
+        .filter(store=store, order=order, pk__in=[line.line_item_id for line in lines])
+        .order_by("pk")
+    }
+    quote = refund_quote(
+        store=store, order=order, lines=lines, refund_shipping=refund_shipping,
+        line_items=line_items,
+    )  # fmt: skip
+    over = [line for line in quote.lines if line.quantity > line.refundable_quantity]
+    if over:
+        raise RefundExceedsQuantity(
+            "More units than are left to refund on some lines; see details.",
+            details=[
+                {
+                    "line_item_id": line.line_item.public_id,
+                    "requested": line.quantity,
+                    "refundable_quantity": line.refundable_quantity,
+                }
+                for line in over
+            ],
+        )
+    refund_amount = to_cents(amount) if amount is not None else quote.total
+    if refund_amount > quote.balance or refund_amount <= 0:
+        raise RefundExceedsBalance(
+            f"A refund of {refund_amount} {order.currency} is more than the {quote.balance} "
+            f"{order.currency} left to refund on order #{order.order_number}.",
+            details={
+                "requested": str(refund_amount),
+                "refundable": str(quote.balance),
+                "total": str(order.total),
+                "refunded": str(order.refunded_amount),
+            },
+        )
+
+    restock = bool(lines) if restock is None else restock
+    restocked = _give_back_units(store=store, quote=quote, restock=restock)
+    refund = Refund.objects.create(
+        store=store,
+        order=order,
+        amount=refund_amount,
+        shipping_amount=min(quote.shipping, refund_amount),
+        reason=reason,
+        inventory_restored=bool(restocked),
+        created_by=actor,
+        created_by_user=actor_user,
+    )
+    RefundLine.objects.bulk_create(
+        RefundLine(
+            store=store,
+            refund=refund,
+            line_item=line.line_item,
+            quantity=line.quantity,
+            amount=line.amount,
+            tax_amount=line.tax_amount,
+            restocked=line.line_item.pk in restocked,
+        )
+        for line in quote.lines
+    )
+    order.refunded_amount += refund_amount
+    order.payment_status = (
+        PaymentStatus.REFUNDED
+        if order.refunded_amount == order.total
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    order.updated_at = timezone.now()
+    set_history_actor(order, actor=actor, reason=reason or f"Refund of {refund_amount}")
+    order.save()
+    return refund
+
+
+def _give_back_units(*, store: Store, quote: RefundQuote, restock: bool) -> set[UUID]:
+    """Count the refunded units on their lines and, if restocking, return them to stock.
+
+    Returns the ids of the lines whose units went back on a tracked variant.
+    """
+    restocked: set[UUID] = set()
+    # Variant id order, like order creation and cancellation, so they can never deadlock.
+    for line in sorted(quote.lines, key=lambda line: str(line.line_item.variant_id or "")):
+        LineItem.objects.filter(pk=line.line_item.pk).update(
+            refunded_quantity=F("refunded_quantity") + line.quantity
+        )
+        variant_id = line.line_item.variant_id
+        if restock and variant_id is not None:
+            if Variant.objects.filter(store=store, pk=variant_id, track_inventory=True).update(
+                stock=F("stock") + line.quantity
+            ):
+                restocked.add(line.line_item.pk)
+    return restocked
