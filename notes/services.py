@@ -41,9 +41,7 @@ def note_create(
         raise InvalidParameters({"content": "A note needs some text."})
     if len(content) > MAX_NOTE_LENGTH:
         raise InvalidParameters(
-            {
-                "content": f"Notes are at most {MAX_NOTE_LENGTH} characters; this one has {len(content)}."
-            }
+            {"content": f"Notes are at most {MAX_NOTE_LENGTH} characters, not {len(content)}."}
         )
     note = OrderNote.objects.create(
         store=store,

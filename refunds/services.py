@@ -267,9 +267,12 @@ def _give_back_units(*, store: Store, quote: RefundQuote, restock: bool) -> set[
             refunded_quantity=F("refunded_quantity") + line.quantity
         )
         variant_id = line.line_item.variant_id
-        if restock and variant_id is not None:
-            if Variant.objects.filter(store=store, pk=variant_id, track_inventory=True).update(
+        if (
+            restock
+            and variant_id is not None
+            and Variant.objects.filter(store=store, pk=variant_id, track_inventory=True).update(
                 stock=F("stock") + line.quantity
-            ):
-                restocked.add(line.line_item.pk)
+            )
+        ):
+            restocked.add(line.line_item.pk)
     return restocked
