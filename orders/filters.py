@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import django_filters
 from django import forms
@@ -20,6 +21,9 @@ from orders.models import Customer, Order, OrderStatus, PaymentStatus, Store
 from orders.transitions import STATUS_ALIASES, normalize_status
 
 DATE_FILTER_COLUMNS = ("created_at", "updated_at", "placed_at")
+# Open-ended bounds for dates at the ends of the calendar, a day inside so no zone overflows.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 _COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
 _ORDER_NUMBER = re.compile(r"^#?(\d{1,18})$")
 MAX_SEARCH_LENGTH = 200
@@ -36,17 +40,32 @@ class DateBound:
         return not isinstance(self.value, datetime)
 
     def lower(self, tz) -> datetime:
-        """The first instant the bound admits."""
-        if self.is_whole_day:
-            return datetime.combine(self.value, time.min, tzinfo=tz)
-        return self.value if timezone.is_aware(self.value) else self.value.replace(tzinfo=tz)
+        """The first instant the bound admits (in UTC)."""
+        try:
+            if self.is_whole_day:
+                return datetime.combine(self.value, time.min, tzinfo=tz).astimezone(UTC)
+            return self._aware(tz).astimezone(UTC)
+        except OverflowError:  # 0001-01-01 east of UTC: clients use it as "since forever"
+            return EARLIEST
 
     def upper(self, tz) -> tuple[str, datetime]:
-        """(lookup, instant): a whole day runs until the next day begins."""
-        if self.is_whole_day:
-            return "lt", datetime.combine(self.value + timedelta(days=1), time.min, tzinfo=tz)
-        instant = self.value if timezone.is_aware(self.value) else self.value.replace(tzinfo=tz)
-        return "lte", instant
+        """(lookup, instant in UTC): a whole day runs until the next day begins."""
+        try:
+            if self.is_whole_day:
+                next_day = datetime.combine(self.value + timedelta(days=1), time.min, tzinfo=tz)
+                return "lt", next_day.astimezone(UTC)
+            return "lte", self._aware(tz).astimezone(UTC)
+        except OverflowError:  # 9999-12-31: "until forever"
+            return "lte", LATEST
+
+    def is_after(self, upper: "DateBound", tz) -> bool:
+        """Whether a range from this bound to `upper` can hold no instant at all."""
+        lookup, end = upper.upper(tz)
+        start = self.lower(tz)
+        return start >= end if lookup == "lt" else start > end
+
+    def _aware(self, tz) -> datetime:
+        return self.value if timezone.is_aware(self.value) else self.value.replace(tzinfo=tz)
 
 
 class DateBoundField(forms.CharField):
@@ -164,7 +183,12 @@ class CountryCodeFilter(django_filters.CharFilter):
 
 
 class OrderFilterForm(forms.Form):
-    """Cross-parameter checks: a range whose start is after its end matches nothing."""
+    """Cross-parameter checks: a range whose start is after its end matches nothing.
+
+    `tz` (the store's zone, set by OrderFilterSet) places bare dates and naive times.
+    """
+
+    tz = UTC
 
     RANGES = [
         ("date_from", "date_to"),
@@ -181,9 +205,8 @@ class OrderFilterForm(forms.Form):
             low, high = cleaned.get(low_name), cleaned.get(high_name)
             if low is None or high is None:
                 continue
-            if isinstance(low, DateBound):
-                low, high = low.lower(UTC), high.upper(UTC)[1]
-            if low > high:
+            empty = low.is_after(high, self.tz) if isinstance(low, DateBound) else low > high
+            if empty:
                 self.add_error(high_name, f"{high_name} is before {low_name}; swap them.")
         return cleaned
 
@@ -240,6 +263,28 @@ class OrderFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, store: Store, request=None):
         self.store = store
         super().__init__(data, queryset, request=request)
+
+    @property
+    def form(self):
+        form = super().form
+        form.tz = self.store.tzinfo
+        return form
+
+    def understood(self) -> dict[str, Any]:
+        """The filters given, as Ordo read them (seed 004's meta.filters): aliases resolved,
+        lists split, ids and dates normalised."""
+        understood = {}
+        for name, value in self.form.cleaned_data.items():
+            if name not in self.data or value in (None, "", []):
+                continue
+            if isinstance(value, DateBound):
+                value = value.value.isoformat()
+            elif name == "customer_id":
+                value = [f"{Customer.PUBLIC_ID_PREFIX}{pk}" for pk in value]
+            elif isinstance(value, Decimal):
+                value = str(value)
+            understood[name] = value
+        return understood
 
     def filter_nothing(self, qs: QuerySet, name: str, value) -> QuerySet:
         return qs  # filter_on only chooses the column for date_from / date_to

@@ -53,22 +53,29 @@ def orders_of(*, store: Store) -> QuerySet[Order]:
     return Order.objects.filter(store=store)
 
 
-def order_list(
-    *, store: Store, filters: Mapping[str, str], sort: SortKey, after: list[Any] | None = None
-) -> QuerySet[Order]:
-    """The store's orders matching `filters` (query parameters), in `sort` order.
+def order_filters(*, store: Store, params: Mapping[str, str]) -> OrderFilterSet:
+    """The list's filters from query `params`, validated against the store's orders.
 
-    `after` holds the sort values (and id) of the last row already seen: the
-    keyset continues strictly after it, so rows inserted meanwhile never shift
-    a page the way an offset would.
     Raises InvalidParameters naming each malformed filter.
     """
-    filterset = OrderFilterSet(filters, queryset=orders_of(store=store), store=store)
+    filterset = OrderFilterSet(params, queryset=orders_of(store=store), store=store)
     if not filterset.is_valid():
         raise InvalidParameters(
             {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
         )
-    queryset = filterset.qs.order_by(*sort.order_by())
+    return filterset
+
+
+def order_list(
+    *, filters: OrderFilterSet, sort: SortKey, after: list[Any] | None = None
+) -> QuerySet[Order]:
+    """The orders matching `filters` (from order_filters), in `sort` order.
+
+    `after` holds the sort values (and id) of the last row already seen: the
+    keyset continues strictly after it, so rows inserted meanwhile never shift
+    a page the way an offset would.
+    """
+    queryset = filters.qs.order_by(*sort.order_by())
     if after is not None:
         queryset = queryset.filter(_after_keyset(sort, after))
     return queryset
@@ -94,8 +101,8 @@ def keyset_values(order: Order, sort: SortKey) -> list[Any]:
     return [getattr(order, column) for column, _ in sort.with_tiebreak()]
 
 
-def order_count(*, store: Store, filters: Mapping[str, str]) -> int:
-    return order_list(store=store, filters=filters, sort=SortKey(DEFAULT_SORT)).order_by().count()
+def order_count(*, filters: OrderFilterSet) -> int:
+    return filters.qs.order_by().count()
 
 
 def with_includes(queryset: QuerySet[Order], *, store: Store, includes: Iterable[str]):

@@ -22,6 +22,8 @@ from orders.selectors import DEFAULT_SORT, SORT_FIELDS, SortKey
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 250
+# Deeper than this an offset stops being a page and becomes a scan: sync jobs use the cursor.
+MAX_OFFSET = 10_000_000
 AUTH_PARAMETERS = frozenset({"api_key"})
 PAGING_PARAMETERS = frozenset({"page", "per_page", "limit", "offset", "cursor"})
 SORT_PARAMETERS = frozenset({"sort", "order"})
@@ -90,10 +92,14 @@ def parse_page(params: dict[str, str], *, sort: SortKey) -> Page:
         )
     if "cursor" in params:
         return Page(per_page=size, page=None, cursor=Cursor.decode(params["cursor"], sort=sort))
-    offset = _positive_int(params, "offset", minimum=0)
+    offset = _positive_int(params, "offset", minimum=0, maximum=MAX_OFFSET)
     if offset is not None:
         return Page(per_page=size, offset=offset, page=offset // size + 1, offset_style=True)
     page = _positive_int(params, "page", minimum=1) or 1
+    if (page - 1) * size > MAX_OFFSET:
+        raise InvalidParameters(
+            {"page": f"Pages reach {MAX_OFFSET:,} orders deep; follow next_cursor to go further."}
+        )
     return Page(per_page=size, offset=(page - 1) * size, page=page, offset_style=limit is not None)
 
 

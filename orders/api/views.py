@@ -32,7 +32,6 @@ from orders.api.serializers import (
     StatusChangeSerializer,
 )
 from orders.exceptions import InvalidParameters, NotFound, ParameterErrors
-from orders.filters import FILTER_PARAMETERS
 from orders.models import Order, PaymentMethod, Scope, Store
 from orders.selectors import DEFAULT_SORT, SortKey
 
@@ -112,16 +111,13 @@ class OrderListView(StoreScopedView):
         includes = errors.collect(
             parse_includes, params.get("include"), default=LIST_DEFAULT_INCLUDES
         )
-        filters = {name: value for name, value in params.items() if name in FILTER_PARAMETERS}
-        queryset = errors.collect(
-            selectors.order_list,
-            store=self.store,
-            filters=filters,
-            sort=sort,
-            after=page.cursor.values if page and page.cursor else None,
-        )
+        filters = errors.collect(selectors.order_filters, store=self.store, params=params)
         errors.raise_if_any()
-        total = selectors.order_count(store=self.store, filters=filters)
+
+        queryset = selectors.order_list(
+            filters=filters, sort=sort, after=page.cursor.values if page.cursor else None
+        )
+        total = selectors.order_count(filters=filters)
         # One row beyond the page tells whether a next page exists without another query.
         window = list(queryset[page.offset : page.offset + page.per_page + 1])
         orders, has_more = window[: page.per_page], len(window) > page.per_page
@@ -149,7 +145,7 @@ class OrderListView(StoreScopedView):
                 "pagination": pagination,
                 "meta": {
                     "tenant_id": self.store.public_id,
-                    "filters": filters,
+                    "filters": filters.understood(),
                     "sort": sort.label,
                     "include": [key for key, _ in includes],
                     "pagination": pagination,
@@ -203,10 +199,8 @@ class OrderCountView(StoreScopedView):
     )
     def get(self, request: Request, store_id: str | None = None) -> Response:
         params = check_parameters(request.query_params, allowed=COUNT_PARAMETERS)
-        filters = {name: value for name, value in params.items() if name in FILTER_PARAMETERS}
-        return Response(
-            {"data": {"count": selectors.order_count(store=self.store, filters=filters)}}
-        )
+        filters = selectors.order_filters(store=self.store, params=params)
+        return Response({"data": {"count": selectors.order_count(filters=filters)}})
 
 
 class OrderDetailView(StoreScopedView):

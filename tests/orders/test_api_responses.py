@@ -131,11 +131,17 @@ def test_status_history_lists_each_change_with_actor_and_reason(client, store):
 def test_list_envelope_has_data_pagination_and_meta(client, store):
     make_order(store=store)
 
-    body = client.get("/v1/orders", {"status": "pending"}).json()
+    body = client.get(
+        "/v1/orders", {"status": "in_progress,pending", "date_from": "2026-03-10", "q": "Jane"}
+    ).json()
 
     assert body["object"] == "list"
     assert {"page", "per_page", "total", "total_pages"} <= set(body["pagination"])
-    assert body["meta"]["filters"] == {"status": "pending"}
+    assert body["meta"]["filters"] == {
+        "status": ["processing", "pending"],
+        "date_from": "2026-03-10",
+        "q": "Jane",
+    }
     assert body["meta"]["sort"] == "-created_at"
     assert body["meta"]["timings_ms"]["total"] >= 0
 
