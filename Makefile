@@ -23,9 +23,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 migrate: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 
+# The task worker (customer emails) runs beside the server and stops with it; mail is
+# printed to this console unless EMAIL_URL says otherwise.
+run: export EMAIL_URL := $(or $(EMAIL_URL),console://)
 run: migrate
 	$(BIN)/python manage.py setup_demo --host $(HOST)
-	$(BIN)/python manage.py runserver $(HOST)
+	@trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/python manage.py db_worker --no-reload --interval 1 & \
+	$(BIN)/python manage.py runserver --insecure $(HOST)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

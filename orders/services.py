@@ -40,7 +40,12 @@ from orders.models import (
 from orders.models.order import MONEY_HELD, UNPAID
 from orders.models.store import API_KEY_LOOKUP_LENGTH, generate_api_key, hash_api_key
 from orders.pricing import allocate, to_cents
-from orders.transitions import HOLDS_STOCK, PAYMENT_TRANSITIONS, STATUS_TIMESTAMPS
+from orders.transitions import (
+    HOLDS_STOCK,
+    PAYMENT_TRANSITIONS,
+    STATUS_TIMESTAMPS,
+    allowed_targets,
+)
 
 
 @transaction.atomic
@@ -389,7 +394,11 @@ def _lock_order(*, store: Store, order: Order) -> Order:
 
 
 def _check_etag(order: Order, expected_etag: str | None) -> None:
-    if expected_etag is not None and expected_etag.strip() not in {order.etag, "*"}:
+    """If-Match: one ETag, a comma list of them, or `*`."""
+    if expected_etag is None:
+        return
+    offered = {tag.strip().removeprefix("W/") for tag in expected_etag.split(",")}
+    if not offered & {order.etag, "*"}:
         raise PreconditionFailed(
             "The order changed since you read it (If-Match does not match its ETag). "
             "GET it again, re-apply your change, and retry with the new ETag.",
@@ -403,13 +412,19 @@ def _apply_status(
     """Move `order` (locked, unsaved) to `to_status` with side effects; False if already there."""
     if to_status == order.status:
         return False
-    allowed = order.allowed_transitions
+    # The table decides what is a transition at all; payment rules come after, so a paid
+    # order asked to cancel hears "refund first" (409), not "impossible" (422).
+    allowed = allowed_targets(status=order.status, requires_shipping=order.requires_shipping)
     if to_status not in allowed:
         hint = " Void it with POST /orders/{id}/void." if to_status == OrderStatus.VOIDED else ""
         raise InvalidTransition(
             f"An order cannot go from '{order.status}' to '{to_status}'. "
-            f"Allowed next: {', '.join(allowed) or 'none (final status)'}.{hint}",
-            details={"from": order.status, "to": to_status, "allowed_transitions": allowed},
+            f"Allowed next: {', '.join(order.allowed_transitions) or 'none'}.{hint}",
+            details={
+                "from": order.status,
+                "to": to_status,
+                "allowed_transitions": order.allowed_transitions,
+            },
         )
     if to_status == OrderStatus.CANCELLED and order.payment_status in MONEY_HELD:
         raise OrderPaid(

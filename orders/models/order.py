@@ -215,13 +215,7 @@ class Order(StoreOwned):
 
     @property
     def is_cancellable(self) -> bool:
-        from orders.transitions import allowed_targets
-
-        return (
-            OrderStatus.CANCELLED
-            in allowed_targets(status=self.status, requires_shipping=self.requires_shipping)
-            and self.payment_status not in MONEY_HELD
-        )
+        return OrderStatus.CANCELLED in self.allowed_transitions
 
     @property
     def is_fully_paid(self) -> bool:
@@ -242,9 +236,14 @@ class Order(StoreOwned):
 
     @property
     def allowed_transitions(self) -> list[str]:
+        """The statuses this order may move to now: the table's targets, less `cancelled`
+        while the store holds the customer's money (refund first)."""
         from orders.transitions import allowed_targets
 
-        return allowed_targets(status=self.status, requires_shipping=self.requires_shipping)
+        targets = allowed_targets(status=self.status, requires_shipping=self.requires_shipping)
+        if self.payment_status in MONEY_HELD:
+            targets = [target for target in targets if target != OrderStatus.CANCELLED]
+        return targets
 
 
 class LineItem(StoreOwned):

@@ -121,3 +121,11 @@ def test_derived_flags_follow_status(
     assert order.is_completed is completed
     assert order.is_cancellable is cancellable
     assert order.is_fully_paid is fully_paid
+
+
+def test_a_paid_order_is_not_offered_cancellation_until_refunded(store):
+    paid = make_order(store=store, status="confirmed", payment_status="paid")
+    refunded = make_order(store=store, status="confirmed", payment_status="refunded")
+
+    assert paid.allowed_transitions == ["processing"]
+    assert refunded.allowed_transitions == ["processing", "cancelled"]

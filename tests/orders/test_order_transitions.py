@@ -1,0 +1,809 @@
+"""The order status machine through the API (DESIGN.md "Order status machine", "Status
+history"): every (from, to) pair of the table by PATCH, the side effects of each status, the
+void endpoint, and `allowed_transitions` on every order response.
+
+The expected table is written out here from the contract, not imported from the application,
+so a change to orders/transitions.py that breaks the contract fails these tests.
+"""
+
+import threading
+from datetime import datetime
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from orders.models import ApiKey, Fulfillment, LineItem, Order, Variant
+from tests.factories import (
+    make_api_key,
+    make_fulfillment,
+    make_order,
+    make_store,
+    make_variant,
+)
+
+pytestmark = pytest.mark.django_db
+
+STATUSES = [
+    "pending",
+    "confirmed",
+    "processing",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+    "returned",
+    "voided",
+]
+
+# DESIGN.md's table. `completed` from `processing` only for orders that need no shipping;
+# `voided` is never a PATCH target (it has its own endpoint).
+CONTRACT_TABLE = {
+    "pending": {"confirmed", "cancelled"},
+    "confirmed": {"processing", "cancelled"},
+    "processing": {"shipped", "cancelled"},
+    "shipped": {"delivered", "returned"},
+    "delivered": {"completed", "returned"},
+    "completed": {"returned"},
+    "cancelled": set(),
+    "returned": set(),
+    "voided": set(),
+}
+
+TIMESTAMP_OF = {
+    "confirmed": "confirmed_at",
+    "processing": "processing_at",
+    "shipped": "shipped_at",
+    "delivered": "delivered_at",
+    "completed": "completed_at",
+    "cancelled": "cancelled_at",
+    "returned": "returned_at",
+    "voided": "voided_at",
+}
+ROW_FIELDS = ["status", "payment_status", *TIMESTAMP_OF.values(), "updated_at"]
+
+SHIPMENT = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
+
+
+def expected_targets(status: str, *, requires_shipping: bool = True) -> list[str]:
+    """The contract's next statuses for `status`, in lifecycle order."""
+    targets = set(CONTRACT_TABLE[status])
+    if status == "processing" and not requires_shipping:
+        targets.add("completed")
+    return [s for s in STATUSES if s in targets]
+
+
+def _pairs():
+    for from_status in STATUSES:
+        for to_status in STATUSES:
+            for requires_shipping in [True, False] if from_status == "processing" else [True]:
+                label = f"{from_status}->{to_status}" + ("" if requires_shipping else "-pickup")
+                yield pytest.param(from_status, to_status, requires_shipping, id=label)
+
+
+def _is_allowed(param) -> bool:
+    from_status, to_status, requires_shipping = param.values
+    return to_status in expected_targets(from_status, requires_shipping=requires_shipping)
+
+
+ALL_PAIRS = list(_pairs())
+ALLOWED_PAIRS = [p for p in ALL_PAIRS if _is_allowed(p)]
+SAME_STATUS_PAIRS = [p for p in ALL_PAIRS if p.values[0] == p.values[1]]
+REFUSED_PAIRS = [p for p in ALL_PAIRS if not _is_allowed(p) and p.values[0] != p.values[1]]
+
+
+def actor_of(store) -> str:
+    return f"api_key_{ApiKey.objects.get(store=store).prefix}"
+
+
+def row(order: Order) -> dict:
+    return Order.objects.filter(pk=order.pk).values(*ROW_FIELDS).get()
+
+
+def history_count(order: Order) -> int:
+    return Order.history.filter(id=order.pk).count()
+
+
+def status_history(client: APIClient, order: Order) -> list[dict]:
+    response = client.get(f"/v1/orders/{order.public_id}/status-history")
+    assert response.status_code == 200, response.content
+    return response.json()["data"]
+
+
+def patch(client: APIClient, order: Order, body: dict, **headers):
+    return client.patch(f"/v1/orders/{order.public_id}", body, format="json", **headers)
+
+
+def void(client: APIClient, order: Order, body: dict | None = None):
+    return client.post(f"/v1/orders/{order.public_id}/void", body or {}, format="json")
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+    return error
+
+
+def add_stocked_line(order: Order, variant: Variant, *, quantity: int, refunded: int = 0):
+    return LineItem.objects.create(
+        store=order.store,
+        order=order,
+        product=variant.product,
+        variant=variant,
+        sku=variant.sku,
+        product_name=variant.product.name,
+        quantity=quantity,
+        refunded_quantity=refunded,
+        unit_price=variant.price,
+        total_price=variant.price * quantity,
+    )
+
+
+def stock_of(variant: Variant) -> int:
+    return Variant.objects.get(pk=variant.pk).stock
+
+
+def parse_timestamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# --- the whole table -----------------------------------------------------------------------
+
+
+def test_the_parametrised_table_covers_every_pair_of_the_nine_statuses():
+    assert len(STATUSES) == 9
+    assert len(ALL_PAIRS) == 9 * 9 + 9  # processing is tried with and without shipping
+    assert len(ALLOWED_PAIRS) + len(SAME_STATUS_PAIRS) + len(REFUSED_PAIRS) == len(ALL_PAIRS)
+    assert len(ALLOWED_PAIRS) == 2 + 2 + 2 + 3 + 2 + 2 + 1
+
+
+@pytest.mark.parametrize(("from_status", "to_status", "requires_shipping"), ALLOWED_PAIRS)
+def test_allowed_transition_moves_the_order_stamps_it_and_records_who_and_why(
+    client, store, from_status, to_status, requires_shipping
+):
+    # Given an unpaid order in `from_status`
+    order = make_order(store=store, status=from_status, requires_shipping=requires_shipping)
+    before_row = row(order)
+    reason = f"Moving {from_status} to {to_status}"
+    body = {"status": to_status, "reason": reason}
+    if to_status == "shipped":
+        body |= SHIPMENT
+
+    # When it is PATCHed to an allowed target
+    started = timezone.now()
+    response = patch(client, order, body)
+    finished = timezone.now()
+
+    # Then it answers 200 with the new status and what may follow it
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["status"] == to_status
+    assert data["allowed_transitions"] == expected_targets(
+        to_status, requires_shipping=requires_shipping
+    )
+    # and the row has the status, its timestamp and a new updated_at, nothing else moved
+    after_row = row(order)
+    stamp = TIMESTAMP_OF[to_status]
+    assert after_row["status"] == to_status
+    assert started <= after_row[stamp] <= finished
+    assert after_row["updated_at"] == after_row[stamp]
+    assert parse_timestamp(data[stamp]) == after_row[stamp].replace(
+        microsecond=after_row[stamp].microsecond // 1000 * 1000
+    )
+    unchanged = {k: v for k, v in before_row.items() if k not in {"status", stamp, "updated_at"}}
+    assert {k: after_row[k] for k in unchanged} == unchanged
+    # and the ETag is the changed order's
+    assert response["ETag"] == Order.objects.get(pk=order.pk).etag
+    # and exactly one history entry names the key and the reason
+    history = status_history(client, order)
+    assert len(history) == 2
+    assert history[0]["from_status"] is None
+    assert history[0]["to_status"] == from_status
+    assert {k: history[1][k] for k in ("from_status", "to_status", "changed_by", "reason")} == {
+        "from_status": from_status,
+        "to_status": to_status,
+        "changed_by": actor_of(store),
+        "reason": reason,
+    }
+    assert history[1]["changed_by"].startswith("api_key_wk_live_")
+
+
+@pytest.mark.parametrize(("from_status", "to_status", "requires_shipping"), REFUSED_PAIRS)
+def test_refused_transition_changes_nothing_and_writes_no_history(
+    client, store, from_status, to_status, requires_shipping
+):
+    # Given an unpaid order in `from_status`
+    order = make_order(store=store, status=from_status, requires_shipping=requires_shipping)
+    before_row = row(order)
+    before_history = history_count(order)
+    body = {"status": to_status, "reason": "Trying my luck"}
+    if to_status == "shipped":
+        body |= SHIPMENT
+
+    # When it is PATCHed to a target the table does not allow
+    response = patch(client, order, body)
+
+    # Then it is 422 INVALID_TRANSITION naming from, to and the allowed targets
+    error = assert_error(response, 422, "INVALID_TRANSITION")
+    assert error["details"] == {
+        "from": from_status,
+        "to": to_status,
+        "allowed_transitions": expected_targets(from_status, requires_shipping=requires_shipping),
+    }
+    assert f"'{from_status}'" in error["message"]
+    assert f"'{to_status}'" in error["message"]
+    # and the order, its history and its fulfillments are exactly as before
+    assert row(order) == before_row
+    assert history_count(order) == before_history
+    assert len(status_history(client, order)) == 1
+    assert not Fulfillment.objects.filter(order=order).exists()
+
+
+@pytest.mark.parametrize(("from_status", "to_status", "requires_shipping"), SAME_STATUS_PAIRS)
+def test_patch_to_the_current_status_is_a_no_op_without_history(
+    client, store, from_status, to_status, requires_shipping
+):
+    order = make_order(store=store, status=from_status, requires_shipping=requires_shipping)
+    before_row = row(order)
+    before_history = history_count(order)
+
+    response = patch(client, order, {"status": to_status})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["status"] == from_status
+    assert response["ETag"] == order.etag
+    assert row(order) == before_row
+    assert history_count(order) == before_history
+
+
+def test_processing_order_that_needs_shipping_cannot_skip_to_completed(client, store):
+    order = make_order(store=store, status="processing", requires_shipping=True)
+
+    response = patch(client, order, {"status": "completed"})
+
+    error = assert_error(response, 422, "INVALID_TRANSITION")
+    assert error["details"]["allowed_transitions"] == ["shipped", "cancelled"]
+    assert row(order)["status"] == "processing"
+
+
+def test_processing_pickup_order_completes_without_shipping(client, store):
+    order = make_order(store=store, status="processing", requires_shipping=False)
+
+    response = patch(client, order, {"status": "completed", "reason": "Collected in store"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["status"] == "completed"
+    assert response.json()["data"]["is_completed"] is True
+    assert not Fulfillment.objects.filter(order=order).exists()
+
+
+@pytest.mark.parametrize("from_status", ["pending", "confirmed"])
+def test_voided_is_never_a_patch_target_and_points_to_the_void_endpoint(client, store, from_status):
+    order = make_order(store=store, status=from_status)
+    before_row = row(order)
+
+    response = patch(client, order, {"status": "voided"})
+
+    error = assert_error(response, 422, "INVALID_TRANSITION")
+    assert "voided" not in error["details"]["allowed_transitions"]
+    assert "/void" in error["message"]
+    assert row(order) == before_row
+
+
+# --- aliases and unknown statuses ----------------------------------------------------------
+
+
+def test_in_progress_is_accepted_as_processing(client, store):
+    order = make_order(store=store, status="confirmed")
+
+    response = patch(client, order, {"status": "in_progress", "reason": "Picked up by WMS"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["status"] == "processing"
+    assert row(order)["status"] == "processing"
+    assert status_history(client, order)[-1]["to_status"] == "processing"
+
+
+def test_canceled_is_accepted_as_cancelled(client, store):
+    order = make_order(store=store, status="pending")
+
+    response = patch(client, order, {"status": "canceled"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["status"] == "cancelled"
+    assert row(order)["status"] == "cancelled"
+    assert row(order)["cancelled_at"] is not None
+
+
+@pytest.mark.parametrize("unknown", ["archived", "refunded", "", "in progress"])
+def test_unknown_status_is_400_and_changes_nothing(client, store, unknown):
+    order = make_order(store=store, status="pending")
+    before_row = row(order)
+    before_history = history_count(order)
+
+    response = patch(client, order, {"status": unknown})
+
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert [detail["field"] for detail in error["details"]] == ["status"]
+    assert row(order) == before_row
+    assert history_count(order) == before_history
+
+
+# --- the seed 000 flow ---------------------------------------------------------------------
+
+
+def test_seed_000_lifecycle_by_patch_from_pending_to_completed(client, store):
+    # Given a new order, as a fulfillment system sees it in seed 000
+    order = make_order(store=store, status="pending")
+    steps = [
+        ({"status": "confirmed"}, "confirmed"),
+        ({"status": "in_progress"}, "processing"),
+        ({"status": "shipped", **SHIPMENT}, "shipped"),
+        ({"status": "delivered"}, "delivered"),
+        ({"status": "completed"}, "completed"),
+    ]
+    etags = [client.get(f"/v1/orders/{order.public_id}")["ETag"]]
+
+    # When it is PATCHed step by step
+    for body, expected in steps:
+        response = patch(client, order, body)
+        # Then each step answers with the canonical status and a fresh ETag
+        assert response.status_code == 200, response.content
+        assert response.json()["data"]["status"] == expected
+        etags.append(response["ETag"])
+
+    assert len(set(etags)) == len(etags)
+    final = Order.objects.get(pk=order.pk)
+    assert final.status == "completed"
+    stamps = [
+        final.confirmed_at,
+        final.processing_at,
+        final.shipped_at,
+        final.delivered_at,
+        final.completed_at,
+    ]
+    assert None not in stamps
+    assert stamps == sorted(stamps)
+    history = status_history(client, order)
+    assert [(h["from_status"], h["to_status"]) for h in history] == [
+        (None, "pending"),
+        ("pending", "confirmed"),
+        ("confirmed", "processing"),
+        ("processing", "shipped"),
+        ("shipped", "delivered"),
+        ("delivered", "completed"),
+    ]
+    assert {h["changed_by"] for h in history[1:]} == {actor_of(store)}
+    assert Fulfillment.objects.get(order=order).status == "delivered"
+
+
+def test_seed_000_pickup_order_goes_from_in_progress_straight_to_completed(client, store):
+    order = make_order(store=store, status="confirmed", requires_shipping=False)
+
+    assert patch(client, order, {"status": "in_progress"}).status_code == 200
+    response = patch(client, order, {"status": "completed"})
+
+    assert response.status_code == 200, response.content
+    assert [(h["from_status"], h["to_status"]) for h in status_history(client, order)[1:]] == [
+        ("confirmed", "processing"),
+        ("processing", "completed"),
+    ]
+
+
+# --- what each status does -----------------------------------------------------------------
+
+
+def test_shipping_creates_a_fulfillment_with_carrier_and_tracking(client, store):
+    order = make_order(store=store, status="processing")
+
+    response = patch(
+        client,
+        order,
+        {
+            "status": "shipped",
+            "carrier": "UPS",
+            "tracking_number": "1Z999AA10123456784",
+            "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+            "reason": "Label printed",
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    fulfillment = Fulfillment.objects.get(order=order)
+    shipped = Order.objects.get(pk=order.pk)
+    assert fulfillment.store_id == store.pk
+    assert fulfillment.carrier == "UPS"
+    assert fulfillment.tracking_number == "1Z999AA10123456784"
+    assert fulfillment.tracking_url == "https://www.ups.com/track?tracknum=1Z999AA10123456784"
+    assert fulfillment.status == "in_transit"
+    assert fulfillment.shipped_at == shipped.shipped_at
+    data = response.json()["data"]
+    assert data["shipped_at"] is not None
+    assert [f["id"] for f in data["fulfillments"]] == [fulfillment.public_id]
+    assert data["fulfillments"][0]["carrier"] == "UPS"
+    assert data["fulfillments"][0]["tracking_number"] == "1Z999AA10123456784"
+    assert data["fulfillments"][0]["status"] == "in_transit"
+
+
+@pytest.mark.parametrize(
+    "shipment",
+    [{}, {"carrier": "UPS"}, {"tracking_number": "1Z999"}],
+    ids=["nothing", "carrier-only", "tracking-only"],
+)
+def test_shipping_without_carrier_and_tracking_number_is_400_and_changes_nothing(
+    client, store, shipment
+):
+    order = make_order(store=store, status="processing")
+    before_row = row(order)
+    before_history = history_count(order)
+
+    response = patch(client, order, {"status": "shipped", **shipment})
+
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert {detail["field"] for detail in error["details"]} == {"carrier", "tracking_number"}
+    assert row(order) == before_row
+    assert history_count(order) == before_history
+    assert not Fulfillment.objects.filter(order=order).exists()
+
+
+def test_tracking_without_shipping_is_400(client, store):
+    order = make_order(store=store, status="confirmed")
+
+    response = patch(client, order, {"status": "processing", **SHIPMENT})
+
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert {detail["field"] for detail in error["details"]} == {"carrier", "tracking_number"}
+    assert row(order)["status"] == "confirmed"
+
+
+def test_delivering_marks_the_in_transit_fulfillments_delivered(client, store):
+    order = make_order(store=store, status="shipped")
+    fulfillment = make_fulfillment(order=order)
+
+    response = patch(client, order, {"status": "delivered"})
+
+    assert response.status_code == 200, response.content
+    fulfillment.refresh_from_db()
+    delivered = Order.objects.get(pk=order.pk)
+    assert fulfillment.status == "delivered"
+    assert fulfillment.delivered_at == delivered.delivered_at
+    assert response.json()["data"]["fulfillments"][0]["status"] == "delivered"
+
+
+def test_completing_a_delivered_order_stamps_completed_at(client, store):
+    order = make_order(store=store, status="delivered")
+
+    response = patch(client, order, {"status": "completed"})
+
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["is_completed"] is True
+    assert data["completed_at"] is not None
+    assert data["allowed_transitions"] == ["returned"]
+
+
+@pytest.mark.parametrize("from_status", ["pending", "confirmed", "processing"])
+def test_cancelling_releases_the_stock_the_order_still_holds(client, store, from_status):
+    # Given an order holding 3 units (1 already refunded) of a tracked variant,
+    # 2 of an untracked one, and a line without a variant
+    tracked = make_variant(store=store, stock=10)
+    untracked = make_variant(store=store, stock=5, track_inventory=False)
+    order = make_order(store=store, status=from_status, items=1)
+    add_stocked_line(order, tracked, quantity=3, refunded=1)
+    add_stocked_line(order, untracked, quantity=2)
+
+    # When it is cancelled
+    response = patch(client, order, {"status": "cancelled", "reason": "Customer changed mind"})
+
+    # Then the units it still holds go back on the tracked variant only
+    assert response.status_code == 200, response.content
+    assert stock_of(tracked) == 12
+    assert stock_of(untracked) == 5
+    data = response.json()["data"]
+    assert data["status"] == "cancelled"
+    assert data["cancelled_at"] is not None
+    assert data["is_cancellable"] is False
+    assert data["allowed_transitions"] == []
+    assert status_history(client, order)[-1]["reason"] == "Customer changed mind"
+
+
+def test_cancelling_twice_releases_stock_once(client, store):
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, status="confirmed", items=0)
+    add_stocked_line(order, variant, quantity=4)
+
+    assert patch(client, order, {"status": "cancelled"}).status_code == 200
+    assert patch(client, order, {"status": "cancelled"}).status_code == 200
+
+    assert stock_of(variant) == 14
+    assert len(status_history(client, order)) == 2
+
+
+@pytest.mark.parametrize("payment_status", ["paid", "partially_refunded"])
+@pytest.mark.parametrize("from_status", ["pending", "confirmed", "processing"])
+def test_cancelling_an_order_holding_money_is_409_order_paid_and_changes_nothing(
+    client, store, from_status, payment_status
+):
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, status=from_status, payment_status=payment_status)
+    add_stocked_line(order, variant, quantity=2)
+    before_row = row(order)
+    before_history = history_count(order)
+
+    response = patch(client, order, {"status": "cancelled"})
+
+    error = assert_error(response, 409, "ORDER_PAID")
+    assert "refund" in error["message"].lower()
+    assert error["details"] == {"payment_status": payment_status}
+    assert row(order) == before_row
+    assert history_count(order) == before_history
+    assert stock_of(variant) == 10
+
+
+def test_a_fully_refunded_order_can_be_cancelled_without_restocking_twice(client, store):
+    # Given an order whose payment was refunded and whose units were restocked by the refund
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, status="processing", payment_status="refunded", items=0)
+    add_stocked_line(order, variant, quantity=2, refunded=2)
+
+    # When it is cancelled
+    response = patch(client, order, {"status": "cancelled", "reason": "Refunded, cancelling"})
+
+    # Then it is cancelled and no unit goes back a second time
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["status"] == "cancelled"
+    assert stock_of(variant) == 10
+
+
+@pytest.mark.parametrize("payment_status", ["paid", "partially_refunded"])
+def test_an_order_holding_money_is_not_offered_as_cancellable(client, store, payment_status):
+    order = make_order(store=store, status="confirmed", payment_status=payment_status)
+
+    data = client.get(f"/v1/orders/{order.public_id}").json()["data"]
+
+    assert data["is_cancellable"] is False
+
+
+@pytest.mark.parametrize("from_status", ["shipped", "delivered", "completed"])
+def test_returning_a_paid_order_stamps_returned_at_and_is_final(client, store, from_status):
+    order = make_order(store=store, status=from_status, payment_status="paid")
+
+    response = patch(client, order, {"status": "returned"})
+
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["status"] == "returned"
+    assert data["returned_at"] is not None
+    assert data["allowed_transitions"] == []
+
+
+# --- void ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payment_status", ["pending", "failed"])
+@pytest.mark.parametrize("from_status", ["pending", "confirmed"])
+def test_voiding_an_unpaid_order_voids_it_and_releases_its_stock(
+    client, store, from_status, payment_status
+):
+    # Given an unpaid order holding stock
+    tracked = make_variant(store=store, stock=7)
+    untracked = make_variant(store=store, stock=5, track_inventory=False)
+    order = make_order(store=store, status=from_status, payment_status=payment_status)
+    add_stocked_line(order, tracked, quantity=3, refunded=1)
+    add_stocked_line(order, untracked, quantity=1)
+
+    # When it is voided
+    started = timezone.now()
+    response = void(client, order, {"reason": "Duplicate order"})
+    finished = timezone.now()
+
+    # Then it answers the voided order and put the held units back
+    assert response.status_code == 200, response.content
+    voided = Order.objects.get(pk=order.pk)
+    assert voided.status == "voided"
+    assert voided.payment_status == "voided"
+    assert started <= voided.voided_at <= finished
+    assert voided.updated_at == voided.voided_at
+    assert stock_of(tracked) == 9
+    assert stock_of(untracked) == 5
+    assert response["ETag"] == voided.etag
+    history = status_history(client, order)
+    assert len(history) == 2
+    assert {k: history[-1][k] for k in history[-1] if k != "created_at"} == {
+        "object": "status_change",
+        "from_status": from_status,
+        "to_status": "voided",
+        "from_payment_status": payment_status,
+        "to_payment_status": "voided",
+        "changed_by": actor_of(store),
+        "reason": "Duplicate order",
+    }
+
+
+def test_void_response_is_the_order_with_voided_status_and_timestamp(client, store):
+    order = make_order(store=store, status="pending", items=2)
+
+    response = void(client, order)
+
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["object"] == "order"
+    assert data["id"] == order.public_id
+    assert data["status"] == "voided"
+    assert data["payment_status"] == "voided"
+    assert data["payment"]["status"] == "voided"
+    assert data["voided_at"].endswith("Z")
+    assert parse_timestamp(data["voided_at"]) <= timezone.now()
+    assert data["allowed_transitions"] == []
+    assert data["is_cancellable"] is False
+    assert len(data["items"]) == 2
+    assert data["fulfillments"] == []
+    assert status_history(client, order)[-1]["reason"] == "Order voided"
+
+
+@pytest.mark.parametrize("payment_status", ["paid", "partially_refunded", "refunded"])
+@pytest.mark.parametrize("from_status", ["pending", "confirmed"])
+def test_voiding_a_paid_order_is_422_and_says_to_refund_it(
+    client, store, from_status, payment_status
+):
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, status=from_status, payment_status=payment_status)
+    add_stocked_line(order, variant, quantity=2)
+    before_row = row(order)
+    before_history = history_count(order)
+
+    response = void(client, order)
+
+    error = assert_error(response, 422, "ORDER_NOT_VOIDABLE")
+    assert "refund" in error["message"].lower()
+    assert error["details"] == {"status": from_status, "payment_status": payment_status}
+    assert row(order) == before_row
+    assert history_count(order) == before_history
+    assert stock_of(variant) == 10
+
+
+@pytest.mark.parametrize(
+    "from_status", ["processing", "shipped", "delivered", "completed", "cancelled", "returned"]
+)
+def test_voiding_an_order_past_confirmed_is_422_and_says_why(client, store, from_status):
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, status=from_status)
+    add_stocked_line(order, variant, quantity=2)
+    before_row = row(order)
+    before_history = history_count(order)
+
+    response = void(client, order)
+
+    error = assert_error(response, 422, "ORDER_NOT_VOIDABLE")
+    assert "pending or confirmed" in error["message"]
+    assert from_status in error["message"]
+    assert error["details"] == {"status": from_status, "payment_status": "pending"}
+    assert row(order) == before_row
+    assert history_count(order) == before_history
+    assert stock_of(variant) == 10
+
+
+def test_voiding_an_already_voided_order_is_422_and_releases_nothing_again(client, store):
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, status="pending")
+    add_stocked_line(order, variant, quantity=2)
+    assert void(client, order).status_code == 200
+    before_row = row(order)
+
+    response = void(client, order)
+
+    error = assert_error(response, 422, "ORDER_NOT_VOIDABLE")
+    assert "voided" in error["message"]
+    assert error["details"] == {"status": "voided", "payment_status": "voided"}
+    assert row(order) == before_row
+    assert stock_of(variant) == 12
+    assert len(status_history(client, order)) == 2
+
+
+# --- allowed_transitions on every response -------------------------------------------------
+
+
+def _status_shipping_params():
+    for status in STATUSES:
+        yield pytest.param(status, True, id=status)
+    yield pytest.param("processing", False, id="processing-pickup")
+
+
+@pytest.mark.parametrize(("status", "requires_shipping"), list(_status_shipping_params()))
+def test_every_order_response_carries_the_tables_allowed_transitions(
+    client, store, status, requires_shipping
+):
+    order = make_order(store=store, status=status, requires_shipping=requires_shipping)
+    expected = expected_targets(status, requires_shipping=requires_shipping)
+
+    one = client.get(f"/v1/orders/{order.public_id}").json()["data"]
+    listed = client.get("/v1/orders").json()["data"]
+    scoped = client.get(f"/v1/stores/{store.public_id}/orders/{order.public_id}").json()["data"]
+    patched = patch(client, order, {"po_number": "PO-1"}).json()["data"]
+
+    assert one["allowed_transitions"] == expected
+    assert [o["allowed_transitions"] for o in listed] == [expected]
+    assert scoped["allowed_transitions"] == expected
+    assert patched["allowed_transitions"] == expected
+
+
+# --- one transaction under a row lock ------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent connections"
+)
+def test_concurrent_cancels_release_stock_exactly_once():
+    # Given a confirmed order holding 4 units
+    store = make_store(name="Race Store")
+    key = make_api_key(store=store)
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, status="confirmed", items=0)
+    add_stocked_line(order, variant, quantity=4)
+    workers = 6
+    barrier = threading.Barrier(workers)
+    statuses: list[int] = []
+
+    def cancel():
+        try:
+            api = APIClient()
+            api.credentials(HTTP_X_API_KEY=key)
+            barrier.wait()
+            statuses.append(patch(api, order, {"status": "cancelled"}).status_code)
+        finally:
+            connections.close_all()
+
+    # When several clients cancel it at the same moment
+    threads = [threading.Thread(target=cancel) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then it is cancelled once: the units go back once, one history entry
+    assert statuses == [200] * workers
+    assert stock_of(variant) == 14
+    assert Order.history.filter(id=order.pk, status="cancelled").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent connections"
+)
+def test_concurrent_voids_void_once_and_release_stock_once():
+    # Given a pending order holding 3 units
+    store = make_store(name="Void Race Store")
+    key = make_api_key(store=store)
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, status="pending", items=0)
+    add_stocked_line(order, variant, quantity=3)
+    workers = 6
+    barrier = threading.Barrier(workers)
+    statuses: list[int] = []
+
+    def void_it():
+        try:
+            api = APIClient()
+            api.credentials(HTTP_X_API_KEY=key)
+            barrier.wait()
+            statuses.append(void(api, order).status_code)
+        finally:
+            connections.close_all()
+
+    # When several clients void it at the same moment
+    threads = [threading.Thread(target=void_it) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then exactly one void wins, the others are told it is no longer voidable
+    assert sorted(statuses) == [200] + [422] * (workers - 1)
+    assert stock_of(variant) == 13
+    assert Order.history.filter(id=order.pk, status="voided").count() == 1
