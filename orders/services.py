@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -382,9 +382,12 @@ def order_create(
             unit_price=variants[line.variant_id].price,
             total_price=line_total,
             tax_amount=line_tax,
-            created_at=now,
+            # A microsecond apart, so lines keep the order the client sent them in.
+            created_at=now + timedelta(microseconds=position),
         )
-        for line, line_total, line_tax in zip(lines, line_totals, line_taxes, strict=True)
+        for position, (line, line_total, line_tax) in enumerate(
+            zip(lines, line_totals, line_taxes, strict=True)
+        )
     )
     return order
 

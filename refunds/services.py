@@ -120,7 +120,9 @@ def refund_quote(
     wanted: dict[UUID, int] = defaultdict(int)
     for line in lines:
         wanted[line.line_item_id] += line.quantity
-    quote = RefundQuote(balance=order.total - order.refunded_amount)
+    # Only money the store holds can go back: an unpaid order has nothing refundable.
+    paid = order.payment_status in REFUNDABLE_PAYMENT
+    quote = RefundQuote(balance=order.total - order.refunded_amount if paid else Decimal("0.00"))
     for line_item_id, quantity in wanted.items():
         item = line_items[line_item_id]
         quote.lines.append(
@@ -132,9 +134,12 @@ def refund_quote(
                 tax_amount=_tax_share(item, units_before=item.refunded_quantity, units=quantity),
             )
         )
-    shipping_refunded = Refund.objects.filter(store=store, order=order).aggregate(
-        total=Sum("shipping_amount")
-    )["total"] or Decimal("0.00")
+    shipping_refunded = to_cents(
+        Refund.objects.filter(store=store, order=order).aggregate(total=Sum("shipping_amount"))[
+            "total"
+        ]
+        or Decimal("0.00")
+    )
     quote.shipping_refundable = order.shipping_cost - shipping_refunded
     if refund_shipping:
         quote.shipping = quote.shipping_refundable
@@ -207,7 +212,18 @@ def refund_create(
             ],
         )
     refund_amount = to_cents(amount) if amount is not None else quote.total
-    if refund_amount > quote.balance or refund_amount <= 0:
+    if refund_amount <= 0:
+        raise RefundExceedsBalance(
+            "Nothing to refund: the lines and shipping asked for are worth 0.00 "
+            f"{order.currency} (already refunded, or free).",
+            details={
+                "requested": str(refund_amount),
+                "refundable": str(quote.balance),
+                "total": str(order.total),
+                "refunded": str(order.refunded_amount),
+            },
+        )
+    if refund_amount > quote.balance:
         raise RefundExceedsBalance(
             f"A refund of {refund_amount} {order.currency} is more than the {quote.balance} "
             f"{order.currency} left to refund on order #{order.order_number}.",
