@@ -1,5 +1,7 @@
 """`setup_demo`: what `make run` needs: a demo store, a fresh API key and a staff login."""
 
+import json
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandParser
@@ -7,10 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.demo import ProgressBar, demo_stores_create
-from orders.models import ApiKey, Scope, Store, StoreMembership
+from orders.models import ApiKey, Scope, Store, StoreMembership, Variant
 from orders.services import api_key_create, api_key_revoke
 
 DEMO_STORE_NAME = "Ordo Demo Store"
+# Two 24.00 mugs of the demo catalog: 2 + 1 of them give seed 003's create example.
+SEED_003_SKUS = ["MUG-OCEAN", "MUG-FOREST"]
 DEMO_KEY_NAME = "demo (make run)"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "ordo-demo"
@@ -52,6 +56,7 @@ class Command(BaseCommand):
 
         base = f"http://{host}"
         example = f"{base}/v1/orders?per_page=2&status=pending"
+        create = _seed_003_order_body(store)
         self.stdout.write(
             "\n".join(
                 [
@@ -63,8 +68,16 @@ class Command(BaseCommand):
                     f"  OpenAPI:      {base}/v1/openapi.json",
                     f"  Admin:        {base}/admin/  (login {DEMO_USERNAME} / {DEMO_PASSWORD})",
                     "",
+                    "  In your shell:",
+                    f"  export ORDO_KEY={raw_key}",
+                    f"  export ORDO_STORE={store.public_id}",
+                    "",
                     "  Try:",
                     f'  curl -H "X-API-Key: {raw_key}" "{example}"',
+                    "",
+                    "  Seed 003's create (subtotal 72.00, shipping 5.99, tax 7.92, total 85.91):",
+                    f'  curl -X POST -H "X-API-Key: {raw_key}" -H "Content-Type: application/json" '
+                    f"\\\n    {base}/v1/stores/{store.public_id}/orders -d '{create}'",
                     "",
                 ]
             )
@@ -96,3 +109,27 @@ def _demo_staff_login(store: Store) -> None:
     StoreMembership.objects.update_or_create(
         store=store, user=user, defaults={"role": StoreMembership.Role.OWNER}
     )
+
+
+def _seed_003_order_body(store: Store) -> str:
+    """A create request whose totals are seed 003's example, with this store's ids."""
+    mugs = {v.sku: v for v in Variant.objects.filter(store=store, sku__in=SEED_003_SKUS)}
+    return json.dumps(
+        {
+            "customer": {"name": "Jane Cooper", "email": "jane@example.com"},
+            "line_items": [
+                {
+                    "product_id": mugs["MUG-OCEAN"].product.public_id,
+                    "variant_id": mugs["MUG-OCEAN"].public_id,
+                    "quantity": 2,
+                },
+                {"variant_id": mugs["MUG-FOREST"].public_id, "quantity": 1},
+            ],
+            "shipping_address": {
+                "line1": "123 Main St", "city": "Portland", "state": "OR",
+                "postal_code": "97201", "country": "US",
+            },
+            "shipping_method": "standard",
+            "notes": "Gift wrap requested",
+        }
+    )  # fmt: skip
