@@ -11,7 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from notes.services import note_create
 from orders.models import Order
+from refunds.services import RefundLineRequest, refund_create
 from tests.factories import make_customer, make_fulfillment, make_order
 
 pytestmark = pytest.mark.django_db
@@ -207,7 +209,7 @@ def _queries_for_list(client, per_page: int) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(
             "/v1/orders",
-            {"per_page": per_page, "include": "items,fulfillments,status_history"},
+            {"per_page": per_page, "include": "items,fulfillments,status_history,notes,refunds"},
         )
     assert response.status_code == 200
     assert len(response.json()["data"]) == min(per_page, Order.objects.count())
@@ -217,15 +219,23 @@ def _queries_for_list(client, per_page: int) -> int:
 def test_list_with_every_include_runs_the_same_queries_at_any_page_size(client, store):
     customer = make_customer(store=store)
     for _ in range(260):
-        order = make_order(store=store, customer=customer, items=2)
-    make_fulfillment(order=order)
+        order = make_order(store=store, customer=customer, items=2, payment_status="paid")
+        make_fulfillment(order=order)
+    # The newest order (on every page size's first page) has a note and a refund with a line.
+    note_create(store=store, order=order, content="memo", is_internal=True, author="x")
+    refund_create(
+        store=store,
+        order=order,
+        actor="x",
+        lines=[RefundLineRequest(order.items.first().pk, 1)],
+    )
     client.get("/v1/orders/count")  # settle last_used_at so it is not written below
 
     counts = {per_page: _queries_for_list(client, per_page) for per_page in (1, 25, 250)}
 
     assert counts[1] == counts[25] == counts[250], counts
-    # key lookup, count, page, items, fulfillments, status history
-    assert counts[250] == 6
+    # key lookup, count, page, items, fulfillments, status history, notes, refunds + lines
+    assert counts[250] == 9
 
 
 def test_openapi_schema_documents_every_route_and_list_parameter(anonymous_client):
