@@ -212,27 +212,23 @@ def refund_create(
             ],
         )
     refund_amount = to_cents(amount) if amount is not None else quote.total
+    balance_details = {
+        "requested": str(refund_amount),
+        "refundable": str(quote.balance),
+        "total": str(order.total),
+        "refunded": str(order.refunded_amount),
+    }
     if refund_amount <= 0:
         raise RefundExceedsBalance(
             "Nothing to refund: the lines and shipping asked for are worth 0.00 "
             f"{order.currency} (already refunded, or free).",
-            details={
-                "requested": str(refund_amount),
-                "refundable": str(quote.balance),
-                "total": str(order.total),
-                "refunded": str(order.refunded_amount),
-            },
+            details=balance_details,
         )
     if refund_amount > quote.balance:
         raise RefundExceedsBalance(
             f"A refund of {refund_amount} {order.currency} is more than the {quote.balance} "
             f"{order.currency} left to refund on order #{order.order_number}.",
-            details={
-                "requested": str(refund_amount),
-                "refundable": str(quote.balance),
-                "total": str(order.total),
-                "refunded": str(order.refunded_amount),
-            },
+            details=balance_details,
         )
 
     restock = bool(lines) if restock is None else restock
