@@ -1,0 +1,121 @@
+"""Per-store scoping for the staff admin.
+
+A staff user sees and changes only the stores they are a member of; superusers see
+all. Membership is the permission: a member may use every scoped page of their
+stores, a non-member sees nothing, whatever Django model permissions say.
+"""
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+
+from orders.models import Store, StoreMembership
+
+
+def member_store_ids(user) -> set | None:
+    """The ids of the stores `user` may work on; None means every store (superuser)."""
+    if not (user.is_active and user.is_staff):
+        return set()
+    if user.is_superuser:
+        return None
+    cached = getattr(user, "_ordo_store_ids", None)
+    if cached is None:
+        cached = set(StoreMembership.objects.filter(user=user).values_list("store_id", flat=True))
+        user._ordo_store_ids = cached
+    return cached
+
+
+def stores_for(user) -> models.QuerySet[Store]:
+    ids = member_store_ids(user)
+    return Store.objects.all() if ids is None else Store.objects.filter(pk__in=ids)
+
+
+class StoreScopedAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose rows, choices and permissions follow store membership.
+
+    `store_path` is the lookup from the model to its store ("store" for tenant-owned
+    rows, "pk" for the Store itself).
+    """
+
+    store_path = "store"
+    # Orders, refunds and notes are records: nobody deletes them from the admin.
+    allow_delete = False
+
+    def _store_ids(self, request: HttpRequest):
+        return member_store_ids(request.user)
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        ids = self._store_ids(request)
+        if ids is None:
+            return queryset
+        return queryset.filter(**{f"{self.store_path}__in": ids})
+
+    def _is_member(self, request: HttpRequest, obj=None) -> bool:
+        ids = self._store_ids(request)
+        if ids is None:
+            return request.user.is_active and request.user.is_staff
+        if not ids:
+            return False
+        if obj is None:
+            return True
+        store_id = obj.pk if self.store_path == "pk" else getattr(obj, f"{self.store_path}_id")
+        return store_id in ids
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_member(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_member(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_member(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._is_member(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.allow_delete and self._is_member(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Choices of a store, or of a store's rows, are limited to the user's stores."""
+        ids = self._store_ids(request)
+        related = db_field.related_model
+        if ids is not None:
+            if related is Store:
+                kwargs["queryset"] = Store.objects.filter(pk__in=ids)
+            elif any(field.name == "store" for field in related._meta.fields):
+                kwargs["queryset"] = related._default_manager.filter(store_id__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class StoreScopedInline(admin.TabularInline):
+    """Inline rows follow the parent's store; permissions follow membership."""
+
+    extra = 0
+    allow_delete = False
+
+    def _is_member(self, request, obj=None) -> bool:
+        ids = member_store_ids(request.user)
+        if ids is None:
+            return request.user.is_active and request.user.is_staff
+        return bool(ids) and (obj is None or obj.store_id in ids)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._is_member(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._is_member(request, obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._is_member(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.allow_delete and self._is_member(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        ids = member_store_ids(request.user)
+        related = db_field.related_model
+        if ids is not None and any(field.name == "store" for field in related._meta.fields):
+            kwargs["queryset"] = related._default_manager.filter(store_id__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
