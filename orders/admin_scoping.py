@@ -6,7 +6,6 @@ stores, a non-member sees nothing, whatever Django model permissions say.
 """
 
 from django.contrib import admin
-from django.db import models
 from django.http import HttpRequest
 
 from orders.models import Store, StoreMembership
@@ -23,11 +22,6 @@ def member_store_ids(user) -> set | None:
         cached = set(StoreMembership.objects.filter(user=user).values_list("store_id", flat=True))
         user._ordo_store_ids = cached
     return cached
-
-
-def stores_for(user) -> models.QuerySet[Store]:
-    ids = member_store_ids(user)
-    return Store.objects.all() if ids is None else Store.objects.filter(pk__in=ids)
 
 
 class StoreScopedAdmin(admin.ModelAdmin):

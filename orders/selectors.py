@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from orders.exceptions import InvalidParameters, NotFound
 from orders.filters import OrderFilterSet
 from orders.ids import parse_public_id
-from orders.models import Fulfillment, LineItem, Order, Store
+from orders.models import LineItem, Order, Store
 
 # Public sort names and the column each orders by.
 SORT_FIELDS = {
@@ -103,26 +103,6 @@ def keyset_values(order: Order, sort: SortKey) -> list[Any]:
 
 def order_count(*, filters: OrderFilterSet) -> int:
     return filters.qs.order_by().count()
-
-
-def with_includes(queryset: QuerySet[Order], *, store: Store, includes: Iterable[str]):
-    """Prefetch what `includes` renders: one query per relation, whatever the page size."""
-    includes = set(includes)
-    prefetches = []
-    if "items" in includes:
-        prefetches.append(
-            Prefetch(
-                "items", queryset=LineItem.objects.filter(store=store).order_by("created_at", "id")
-            )
-        )
-    if "fulfillments" in includes:
-        prefetches.append(
-            Prefetch(
-                "fulfillments",
-                queryset=Fulfillment.objects.filter(store=store).order_by("created_at", "id"),
-            )
-        )
-    return queryset.prefetch_related(*prefetches) if prefetches else queryset
 
 
 def order_get(*, store: Store, order_id: str) -> Order:

@@ -41,7 +41,3 @@ class TimestampField(serializers.DateTimeField):
         if value is None:
             return None
         return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def format_timestamp(value) -> str | None:
-    return TimestampField().to_representation(value)

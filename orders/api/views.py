@@ -70,9 +70,10 @@ def validated(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def order_response(store: Store, order: Order, *, status: int = 200, includes=None) -> Response:
-    """One order as the API shows it everywhere: with items, fulfillments and its ETag."""
-    includes = list(dict.fromkeys(includes or [(name, name) for name in DETAIL_INCLUDES]))
+def order_response(store: Store, order: Order, *, status: int = 200, extra_includes=()) -> Response:
+    """One order as the API shows it everywhere: with items, fulfillments (plus any
+    `extra_includes`) and its ETag."""
+    includes = list(dict.fromkeys([*((name, name) for name in DETAIL_INCLUDES), *extra_includes]))
     headers = {"ETag": order.etag}
     if status == 201:
         headers["Location"] = f"/v1/stores/{store.public_id}/orders/{order.public_id}"
@@ -216,12 +217,9 @@ class OrderDetailView(StoreScopedView):
     )
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         params = check_parameters(request.query_params, allowed=DETAIL_PARAMETERS)
-        includes = [
-            *[(name, name) for name in DETAIL_INCLUDES],
-            *parse_includes(params.get("include"), default=()),
-        ]
+        extra = parse_includes(params.get("include"), default=())
         order = selectors.order_get(store=self.store, order_id=order_id)
-        return order_response(self.store, order, includes=includes)
+        return order_response(self.store, order, extra_includes=extra)
 
     @extend_schema(
         operation_id="orders_partial_update",
@@ -301,7 +299,7 @@ class OrderItemsView(StoreScopedView):
         },
     )
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
-        check_parameters(request.query_params, allowed=frozenset({"api_key"}))
+        check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
         order = selectors.order_get(store=self.store, order_id=order_id)
         items = selectors.order_items(store=self.store, order=order)
         return Response({"object": "list", "data": LineItemSerializer(items, many=True).data})
@@ -322,7 +320,7 @@ class OrderStatusHistoryView(StoreScopedView):
         },
     )
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
-        check_parameters(request.query_params, allowed=frozenset({"api_key"}))
+        check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
         order = selectors.order_get(store=self.store, order_id=order_id)
         changes = selectors.status_history(store=self.store, order_ids=[order.pk]).get(order.pk, [])
         return Response({"object": "list", "data": StatusChangeSerializer(changes, many=True).data})
