@@ -290,20 +290,28 @@ class OrderFilterSet(django_filters.FilterSet):
         return qs  # filter_on only chooses the column for date_from / date_to
 
     def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        term = value.strip()
-        if not term:
-            return qs
-        matches = (
-            Q(customer_name__icontains=term)
-            | Q(customer_email__icontains=term)
-            | Q(customer_phone__icontains=term)
-            | Q(customer_code__icontains=term)
-            | Q(po_number__icontains=term)
-        )
-        order_number = _parse_order_number(term)
-        if order_number is not None:
-            matches |= Q(order_number=order_number)
-        return qs.filter(matches)
+        matches = search_condition(value)
+        return qs if matches is None else qs.filter(matches)
+
+
+def search_condition(term: str) -> Q | None:
+    """Orders whose number, customer name / email / phone / code or PO number match `term`
+    (case-insensitive substrings; the trigram indexes of migration 0002 serve them).
+    None for a blank term. The API's `search` and the admin's search box both use it."""
+    term = term.strip()
+    if not term:
+        return None
+    matches = (
+        Q(customer_name__icontains=term)
+        | Q(customer_email__icontains=term)
+        | Q(customer_phone__icontains=term)
+        | Q(customer_code__icontains=term)
+        | Q(po_number__icontains=term)
+    )
+    order_number = _parse_order_number(term)
+    if order_number is not None:
+        matches |= Q(order_number=order_number)
+    return matches
 
 
 # Names with brackets cannot be class attributes; they join the declared filters here.

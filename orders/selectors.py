@@ -7,15 +7,20 @@ prefetches that keep a page's query count flat all live here.
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from orders.exceptions import InvalidParameters, NotFound
 from orders.filters import OrderFilterSet
 from orders.ids import parse_public_id
-from orders.models import LineItem, Order, Store
+from orders.models import LineItem, Order, OrderStatus, Store
+from orders.models.base import MONEY
+from orders.pricing import to_cents
 
 # Public sort names and the column each orders by.
 SORT_FIELDS = {
@@ -164,3 +169,91 @@ def status_history(*, store: Store, order_ids: Iterable[Any]) -> dict[Any, list[
             )
         )
     return changes
+
+
+# --- figures for staff pages -----------------------------------------------------------
+
+
+def order_countries(*, store_ids: Iterable[Any]) -> list[str]:
+    """The distinct shipping country codes of the stores' orders, sorted.
+
+    A plain DISTINCT reads every order (about 100 ms at a million); this walks the
+    (store, country_code) index instead, one probe per country: the "loose index
+    scan" PostgreSQL does not do by itself. Plain SQL because the ORM has no
+    recursive queries; it runs on SQLite too.
+    """
+    table = connection.ops.quote_name(Order._meta.db_table)
+    store_field = Order._meta.get_field("store")
+    sql = f"""
+        WITH RECURSIVE codes(code) AS (
+            SELECT (SELECT country_code FROM {table} WHERE store_id = %s
+                    ORDER BY country_code LIMIT 1)
+            UNION ALL
+            SELECT (SELECT country_code FROM {table} WHERE store_id = %s AND country_code > code
+                    ORDER BY country_code LIMIT 1)
+            FROM codes WHERE code IS NOT NULL
+        )
+        SELECT code FROM codes WHERE code IS NOT NULL AND code <> ''
+    """  # the table name is the model's own, never input
+    found: set[str] = set()
+    with connection.cursor() as cursor:
+        for store_id in store_ids:
+            value = store_field.get_db_prep_value(store_id, connection)
+            cursor.execute(sql, [value, value])
+            found.update(code for (code,) in cursor.fetchall())
+    return sorted(found)
+
+
+def order_status_counts(*, store: Store) -> dict[str, int]:
+    """How many of the store's orders are in each status (every status, zeros included)."""
+    counts = dict(orders_of(store=store).order_by().values_list("status").annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in OrderStatus.values}
+
+
+@dataclass(frozen=True)
+class DailySales:
+    day: date
+    orders: int
+    net_sales: Decimal
+
+
+# Orders whose money never changed hands: they count as orders, not as sales.
+NO_SALE_STATUSES = (OrderStatus.CANCELLED, OrderStatus.VOIDED)
+
+
+def daily_sales(*, store: Store, days: int, today: date) -> list[DailySales]:
+    """Orders placed and net sales for each of the `days` store-local days up to `today`.
+
+    Net sales are order totals less refunds, cancelled and voided orders left out.
+    Days are the store's calendar days; days without orders are zero. One query, a
+    range scan of the (store, placed_at) index.
+    """
+    zone = store.tzinfo
+    first_day = today - timedelta(days=days - 1)
+    since = datetime.combine(first_day, time.min, tzinfo=zone)
+    until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
+    rows = (
+        orders_of(store=store)
+        .filter(placed_at__gte=since, placed_at__lt=until)
+        .annotate(day=TruncDate("placed_at", tzinfo=zone))
+        .order_by()
+        .values("day")
+        .annotate(
+            orders=Count("id"),
+            net_sales=Sum(
+                F("total") - F("refunded_amount"),
+                filter=~Q(status__in=NO_SALE_STATUSES),
+                output_field=DecimalField(**MONEY),
+                default=Decimal("0.00"),
+            ),
+        )
+    )
+    by_day = {row["day"]: (row["orders"], to_cents(Decimal(row["net_sales"]))) for row in rows}
+    return [
+        DailySales(day, *by_day.get(day, (0, Decimal("0.00"))))
+        for day in (first_day + timedelta(days=n) for n in range(days))
+    ]
+
+
+def latest_orders(*, store: Store, limit: int = 10) -> QuerySet[Order]:
+    return orders_of(store=store).order_by("-created_at", "-id")[:limit]

@@ -42,8 +42,8 @@ from orders.models.store import API_KEY_LOOKUP_LENGTH, generate_api_key, hash_ap
 from orders.pricing import allocate, to_cents
 from orders.transitions import (
     HOLDS_STOCK,
-    PAYMENT_TRANSITIONS,
     STATUS_TIMESTAMPS,
+    allowed_payment_targets,
     allowed_targets,
 )
 
@@ -97,6 +97,33 @@ def api_key_revoke(*, api_key: ApiKey, now: datetime) -> ApiKey:
         api_key.revoked_at = now
         api_key.save(update_fields=["revoked_at"])
     return api_key
+
+
+# --- catalog -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def variant_adjust_stock(*, store: Store, variant: Variant, change: int) -> int:
+    """Add (or with a negative `change`, remove) units of a variant; returns the new stock.
+
+    A conditional UPDATE (`stock + change >= 0`), so a count typed in while orders are
+    reserving units is added to what is there now, never written over it. Raises
+    InsufficientStock when fewer than `-change` units are left.
+    """
+    if change:
+        moved = Variant.objects.filter(store=store, pk=variant.pk, stock__gte=-change).update(
+            stock=F("stock") + change
+        )
+        if not moved:
+            available = Variant.objects.filter(store=store, pk=variant.pk).values_list(
+                "stock", flat=True
+            )
+            raise InsufficientStock(
+                f"Cannot remove {-change} units of {variant.sku}: only "
+                f"{available.first() or 0} are in stock.",
+                details=[{"field": "stock", "sku": variant.sku, "requested": change}],
+            )
+    return Variant.objects.filter(store=store, pk=variant.pk).values_list("stock", flat=True)[0]
 
 
 # --- orders --------------------------------------------------------------------------
@@ -396,8 +423,9 @@ def _lock_order(*, store: Store, order: Order) -> Order:
     return Order.objects.select_for_update().get(store=store, pk=order.pk)
 
 
-def _check_etag(order: Order, expected_etag: str | None) -> None:
-    """If-Match: one ETag, a comma list of them, or `*`."""
+def check_etag(order: Order, expected_etag: str | None) -> None:
+    """If-Match: one ETag, a comma list of them, or `*`; raises PreconditionFailed when the
+    order (read under its row lock) has changed since."""
     if expected_etag is None:
         return
     offered = {tag.strip().removeprefix("W/") for tag in expected_etag.split(",")}
@@ -466,9 +494,7 @@ def _apply_status(
 def _apply_payment_status(order: Order, *, to_status: str) -> bool:
     if to_status == order.payment_status:
         return False
-    allowed = sorted(PAYMENT_TRANSITIONS[order.payment_status])
-    if order.status in {OrderStatus.CANCELLED, OrderStatus.VOIDED}:
-        allowed = []
+    allowed = allowed_payment_targets(status=order.status, payment_status=order.payment_status)
     if to_status not in allowed:
         raise InvalidTransition(
             f"Payment status cannot go from '{order.payment_status}' to '{to_status}' on a "
@@ -540,7 +566,7 @@ def order_update(
     recomputed here: what the customer was charged changes only through refunds.
     """
     order = _lock_order(store=store, order=order)
-    _check_etag(order, expected_etag)
+    check_etag(order, expected_etag)
     now = timezone.now()
     changed = False
     if address:

@@ -58,6 +58,15 @@ PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     P.VOIDED: frozenset(),
 }
 
+
+def allowed_payment_targets(*, status: str, payment_status: str) -> list[str]:
+    """Payment statuses an order may be moved to directly; none once it is cancelled or
+    voided (there is nothing left to pay for)."""
+    if status in {S.CANCELLED, S.VOIDED}:
+        return []
+    return sorted(PAYMENT_TRANSITIONS[payment_status])
+
+
 # The timestamp each status sets when an order enters it.
 STATUS_TIMESTAMPS = {
     S.CONFIRMED: "confirmed_at",

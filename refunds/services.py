@@ -14,6 +14,7 @@ from orders.exceptions import InvalidParameters, OrdoError
 from orders.history import set_history_actor
 from orders.models import LineItem, Order, PaymentStatus, Store, Variant
 from orders.pricing import to_cents
+from orders.services import check_etag
 from refunds.models import Refund, RefundLine
 
 REFUNDABLE_PAYMENT = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
@@ -73,6 +74,11 @@ class RefundQuote:
     @property
     def total(self) -> Decimal:
         return self.subtotal + self.tax + self.shipping
+
+    @property
+    def over_quantity(self) -> list[LineQuote]:
+        """Lines asking for more units than are left to refund."""
+        return [line for line in self.lines if line.quantity > line.refundable_quantity]
 
 
 def _tax_share(line: LineItem, *, units_before: int, units: int) -> Decimal:
@@ -158,6 +164,7 @@ def refund_create(
     restock: bool | None = None,
     refund_shipping: bool = False,
     actor_user=None,
+    expected_etag: str | None = None,
 ) -> Refund:
     """Refund part or all of a paid order.
 
@@ -170,10 +177,12 @@ def refund_create(
     (id order), so concurrent refunds of one order run one after the other and
     each sees what the previous gave back. Raises OrderNotRefundable,
     RefundExceedsQuantity, RefundExceedsBalance (with the refundable figures in
-    details) and InvalidParameters; a refusal changes nothing. The order's
-    CHECK (refunded_amount <= total) is the last line of defence.
+    details), InvalidParameters and PreconditionFailed (`expected_etag` given and the
+    order changed since: a form submitted twice refunds once); a refusal changes
+    nothing. The order's CHECK (refunded_amount <= total) is the last line of defence.
     """
     order = Order.objects.select_for_update().get(store=store, pk=order.pk)
+    check_etag(order, expected_etag)
     if order.payment_status not in REFUNDABLE_PAYMENT:
         raise OrderNotRefundable(
             f"Order #{order.order_number} is {order.status} with payment {order.payment_status}: "
@@ -198,7 +207,7 @@ def refund_create(
         store=store, order=order, lines=lines, refund_shipping=refund_shipping,
         line_items=line_items,
     )  # fmt: skip
-    over = [line for line in quote.lines if line.quantity > line.refundable_quantity]
+    over = quote.over_quantity
     if over:
         raise RefundExceedsQuantity(
             "More units than are left to refund on some lines; see details.",

@@ -109,6 +109,7 @@ class ApiKey(PublicIdModel):
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
+        verbose_name = "API key"
         indexes = [models.Index(fields=["store", "created_at"], name="apikey_store_created")]
 
     def __str__(self) -> str:

@@ -5,10 +5,24 @@ all. Membership is the permission: a member may use every scoped page of their
 stores, a non-member sees nothing, whatever Django model permissions say.
 """
 
+import zoneinfo
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from orders.models import Store, StoreMembership
+
+
+def _memberships(user) -> dict:
+    """{store id: store time zone} of the user's memberships, read once per request."""
+    cached = getattr(user, "_ordo_memberships", None)
+    if cached is None:
+        cached = dict(
+            StoreMembership.objects.filter(user=user).values_list("store_id", "store__timezone")
+        )
+        user._ordo_memberships = cached
+    return cached
 
 
 def member_store_ids(user) -> set | None:
@@ -17,11 +31,35 @@ def member_store_ids(user) -> set | None:
         return set()
     if user.is_superuser:
         return None
-    cached = getattr(user, "_ordo_store_ids", None)
-    if cached is None:
-        cached = set(StoreMembership.objects.filter(user=user).values_list("store_id", flat=True))
-        user._ordo_store_ids = cached
-    return cached
+    return set(_memberships(user))
+
+
+def member_stores(user) -> QuerySet[Store]:
+    """The stores `user` may work on, by name."""
+    ids = member_store_ids(user)
+    stores = Store.objects.order_by("name", "created_at")
+    return stores if ids is None else stores.filter(pk__in=ids)
+
+
+def working_time_zone(user) -> zoneinfo.ZoneInfo | None:
+    """The zone the admin shows times and days in: the store's, for a member of exactly one
+    store (so "today" in a filter is the store's today); None (UTC) otherwise."""
+    if not (user.is_authenticated and user.is_active and user.is_staff) or user.is_superuser:
+        return None
+    zones = set(_memberships(user).values())
+    if len(zones) != 1:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(zones.pop())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def is_member(user, store_id) -> bool:
+    ids = member_store_ids(user)
+    if ids is None:
+        return user.is_active and user.is_staff
+    return store_id in ids
 
 
 class StoreScopedAdmin(admin.ModelAdmin):

@@ -1,0 +1,111 @@
+"""Customers, products with their variants and stock, shipping methods and tax rates."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Sum
+from django.http import HttpRequest
+
+from backoffice.scoping import StoreScopedAdmin, StoreScopedInline
+from orders.exceptions import InsufficientStock
+from orders.models import Customer, Product, ShippingMethod, TaxRate, Variant
+from orders.services import variant_adjust_stock
+
+
+@admin.register(Customer)
+class CustomerAdmin(StoreScopedAdmin):
+    list_display = ["name", "email", "phone", "code", "store", "created_at"]
+    list_select_related = ["store"]
+    search_fields = ["name", "email", "phone", "code"]
+    readonly_fields = ["public_id", "created_at"]
+    show_full_result_count = False
+
+
+class VariantForm(forms.ModelForm):
+    stock_change = forms.IntegerField(
+        required=False,
+        label="Add to stock",
+        help_text="Units received (5) or written off (-2); added to the stock as it is then.",
+    )
+
+    class Meta:
+        model = Variant
+        fields = ["name", "sku", "price", "track_inventory"]
+
+    def clean_stock_change(self) -> int:
+        change = self.cleaned_data.get("stock_change") or 0
+        if self.instance.stock + change < 0:
+            raise forms.ValidationError(f"Only {self.instance.stock} in stock to remove.")
+        return change
+
+
+class VariantInline(StoreScopedInline):
+    """Stock is never typed over: staff add or remove units, and the change is applied to
+    the stock as it is at that moment (orders reserve units meanwhile)."""
+
+    model = Variant
+    form = VariantForm
+    fields = ["name", "sku", "price", "track_inventory", "stock", "stock_change"]
+    readonly_fields = ["stock"]
+
+
+# Columns a variant's form may write; `stock` only moves through variant_adjust_stock.
+VARIANT_FORM_COLUMNS = ["name", "sku", "price", "track_inventory"]
+
+
+@admin.register(Product)
+class ProductAdmin(StoreScopedAdmin):
+    list_display = ["name", "variant_count", "units_in_stock", "store", "created_at"]
+    list_select_related = ["store"]
+    search_fields = ["name", "variants__sku"]
+    inlines = [VariantInline]
+    allow_delete = True
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(variant_total=Count("variants"), stock_total=Sum("variants__stock"))
+        )
+
+    @admin.display(description="Variants", ordering="variant_total")
+    def variant_count(self, product: Product) -> int:
+        return product.variant_total
+
+    @admin.display(description="In stock", ordering="stock_total")
+    def units_in_stock(self, product: Product) -> int:
+        return product.stock_total or 0
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not Variant:
+            return super().save_formset(request, form, formset, change)
+        for variant in formset.save(commit=False):
+            # New variants belong to their product's store.
+            variant.store_id = form.instance.store_id
+            if variant._state.adding:
+                variant.save()
+            else:
+                variant.save(update_fields=VARIANT_FORM_COLUMNS)
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        for variant_form in formset.forms:
+            change_by = variant_form.cleaned_data.get("stock_change")
+            variant = variant_form.instance
+            if not change_by or variant.pk is None or variant in formset.deleted_objects:
+                continue
+            try:
+                variant_adjust_stock(store=form.instance.store, variant=variant, change=change_by)
+            except InsufficientStock as error:
+                messages.error(request, error.message)
+
+
+@admin.register(ShippingMethod)
+class ShippingMethodAdmin(StoreScopedAdmin):
+    list_display = ["code", "name", "price", "requires_shipping", "is_active", "store"]
+    list_select_related = ["store"]
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(StoreScopedAdmin):
+    list_display = ["country_code", "province", "rate", "store"]
+    list_select_related = ["store"]
+    allow_delete = True

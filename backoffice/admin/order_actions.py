@@ -1,0 +1,229 @@
+"""The order page's buttons: each posts here, calls one service, and comes back to the
+page with what happened (or why not) as a message. Nothing here decides what is
+allowed: the services do, for the admin exactly as for the API."""
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from backoffice.forms import NoteForm, ReasonForm, RefundForm, TransitionForm
+from notes.services import note_create
+from orders.exceptions import InvalidParameters, OrdoError, PreconditionFailed
+from orders.models import Order, PaymentStatus
+from orders.selectors import order_items
+from orders.services import order_transition, order_update, order_void
+from refunds.services import refund_create, refund_quote
+
+
+def explain(error: OrdoError) -> str:
+    """A service's refusal in words for staff (the API's words speak of ETags and routes)."""
+    if isinstance(error, PreconditionFailed):
+        return (
+            "Someone changed this order while you had it open, so nothing was done. "
+            "The page now shows the order as it is: check it and try again."
+        )
+    if isinstance(error, InvalidParameters):
+        return " ".join(dict.fromkeys(detail["message"] for detail in error.details))
+    return error.message
+
+
+def form_errors(form) -> str:
+    parts = []
+    for field, errors in form.errors.items():
+        label = "" if field == "__all__" else f"{form[field].label}: "
+        parts.extend(f"{label}{error}" for error in errors)
+    return " ".join(parts)
+
+
+class OrderActions:
+    """Views behind the order page's buttons, mixed into OrderAdmin."""
+
+    def get_urls(self):
+        action_views = [
+            ("transition", self.transition_view),
+            ("void", self.void_view),
+            ("mark-paid", self.mark_paid_view),
+            ("refund", self.refund_view),
+            ("notes", self.note_view),
+        ]
+        return [
+            path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(require_POST(view)),
+                name=f"orders_order_{name.replace('-', '_')}",
+            )
+            for name, view in action_views
+        ] + super().get_urls()
+
+    def _order(self, request: HttpRequest, object_id: str) -> Order:
+        """The user's order, or 404 (another store's order is as unknown as a missing one)."""
+        order = self.get_object(request, unquote(object_id))
+        if order is None or not self.has_act_permission(request, order):
+            raise Http404("No such order among your stores.")
+        return order
+
+    def _back_to(self, order: Order, anchor: str = "") -> HttpResponseRedirect:
+        url = reverse("admin:orders_order_change", args=[order.pk])
+        return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
+
+    def transition_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        order = self._order(request, object_id)
+        form = TransitionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_errors(form))
+            return self._back_to(order, "actions")
+        to_status = form.cleaned_data["to_status"]
+        try:
+            order = order_transition(
+                store=order.store,
+                order=order,
+                to_status=to_status,
+                actor=request.user.get_username(),
+                reason=form.cleaned_data["reason"].strip(),
+                shipment=form.shipment(),
+                expected_etag=form.cleaned_data["etag"] or None,
+            )
+        except OrdoError as error:
+            messages.error(request, explain(error))
+        else:
+            messages.success(
+                request, f"Order #{order.order_number} is now {order.get_status_display()}."
+            )
+        return self._back_to(order, "history")
+
+    def void_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        order = self._order(request, object_id)
+        form = ReasonForm(request.POST)
+        form.is_valid()
+        try:
+            order_void(
+                store=order.store,
+                order=order,
+                actor=request.user.get_username(),
+                reason=form.cleaned_data.get("reason", "").strip(),
+            )
+        except OrdoError as error:
+            messages.error(request, explain(error))
+        else:
+            messages.success(
+                request, f"Order #{order.order_number} is voided; its units are back in stock."
+            )
+        return self._back_to(order, "history")
+
+    def mark_paid_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        order = self._order(request, object_id)
+        form = ReasonForm(request.POST)
+        form.is_valid()
+        try:
+            order_update(
+                store=order.store,
+                order=order,
+                actor=request.user.get_username(),
+                reason=form.cleaned_data.get("reason", "").strip() or "Payment received",
+                payment_status=PaymentStatus.PAID,
+                expected_etag=form.cleaned_data.get("etag") or None,
+            )
+        except OrdoError as error:
+            messages.error(request, explain(error))
+        else:
+            messages.success(request, f"Order #{order.order_number} is marked paid.")
+        return self._back_to(order, "history")
+
+    def note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        order = self._order(request, object_id)
+        form = NoteForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_errors(form))
+            return self._back_to(order, "notes")
+        try:
+            note_create(
+                store=order.store,
+                order=order,
+                content=form.cleaned_data["content"],
+                is_internal=form.is_internal,
+                author=request.user.get_username(),
+                author_user=request.user,
+            )
+        except OrdoError as error:
+            messages.error(request, explain(error))
+        else:
+            recipient = order.customer_email or "the customer"
+            messages.success(
+                request,
+                "Internal note added."
+                if form.is_internal
+                else f"Note added; it is being emailed to {recipient}.",
+            )
+        return self._back_to(order, "notes")
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Step one ("preview") shows what the refund gives back and changes nothing;
+        step two ("confirm") makes it. The ETag carried through both refuses a refund
+        confirmed twice, or confirmed after the order changed."""
+        order = self._order(request, object_id)
+        items = list(order_items(store=order.store, order=order))
+        form = RefundForm(request.POST, line_items=items)
+        if not form.is_valid():
+            messages.error(request, form_errors(form))
+            return self._back_to(order, "refund")
+        data = form.cleaned_data
+        try:
+            if "confirm" not in request.POST:
+                quote = refund_quote(
+                    store=order.store,
+                    order=order,
+                    lines=form.lines(),
+                    refund_shipping=data["refund_shipping"],
+                    line_items={item.pk: item for item in items},
+                )
+                return self._refund_preview(request, order, form, quote)
+            refund = refund_create(
+                store=order.store,
+                order=order,
+                actor=request.user.get_username(),
+                actor_user=request.user,
+                lines=form.lines(),
+                amount=data["amount"],
+                reason=data["reason"].strip(),
+                restock=data["restock"],
+                refund_shipping=data["refund_shipping"],
+                expected_etag=data["etag"] or None,
+            )
+        except OrdoError as error:
+            messages.error(request, explain(error))
+            return self._back_to(order, "refund")
+        restocked = " Its units are back in stock." if refund.inventory_restored else ""
+        messages.success(
+            request,
+            f"Refunded {refund.amount} {order.currency} on order #{order.order_number}.{restocked}",
+        )
+        return self._back_to(order, "refunds")
+
+    def _refund_preview(self, request, order: Order, form: RefundForm, quote) -> HttpResponse:
+        amount = form.cleaned_data["amount"] or quote.total
+        problems = [
+            f"{line.line_item.product_name}: {line.quantity} asked, only "
+            f"{line.refundable_quantity} left to refund."
+            for line in quote.over_quantity
+        ]
+        if amount > quote.balance:
+            problems.append(
+                f"{amount} {order.currency} is more than the {quote.balance} {order.currency} "
+                "left to refund."
+            )
+        if amount <= 0:
+            problems.append("Nothing to refund: what you chose is worth 0.00.")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Refund on order #{order.order_number}",
+            "order": order,
+            "form": form,
+            "quote": quote,
+            "amount": amount,
+            "problems": problems,
+        }
+        return TemplateResponse(request, "admin/orders/order/refund_preview.html", context)

@@ -1,0 +1,55 @@
+"""The order list's side filters that need the user's stores to know their choices."""
+
+from django.contrib import admin
+
+from backoffice.scoping import member_store_ids, member_stores
+from orders.models import ShippingMethod
+from orders.selectors import order_countries
+
+
+class StoreFilter(admin.SimpleListFilter):
+    """Shown to people who work for more than one store."""
+
+    title = "store"
+    parameter_name = "store"
+
+    def lookups(self, request, model_admin):
+        stores = list(member_stores(request.user).values_list("pk", "name"))
+        if len(stores) < 2:
+            return []
+        return [(str(pk), name) for pk, name in stores]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(store_id=self.value()) if self.value() else queryset
+
+
+def _stores_in_view(request) -> list:
+    """The stores the list shows: the one chosen in the store filter, else all of the user's."""
+    chosen = request.GET.get(StoreFilter.parameter_name)
+    ids = member_store_ids(request.user)
+    if ids is None:
+        ids = set(member_stores(request.user).values_list("pk", flat=True))
+    return [store_id for store_id in ids if chosen in (None, str(store_id))]
+
+
+class CountryFilter(admin.SimpleListFilter):
+    title = "country"
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        return [(code, code) for code in order_countries(store_ids=_stores_in_view(request))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(country_code=self.value()) if self.value() else queryset
+
+
+class ShippingMethodFilter(admin.SimpleListFilter):
+    title = "shipping method"
+    parameter_name = "shipping"
+
+    def lookups(self, request, model_admin):
+        methods = ShippingMethod.objects.filter(store_id__in=_stores_in_view(request))
+        return sorted({(method.code, method.name) for method in methods})
+
+    def queryset(self, request, queryset):
+        return queryset.filter(shipping_method_code=self.value()) if self.value() else queryset
