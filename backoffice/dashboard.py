@@ -10,7 +10,13 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from orders.models import Order, OrderStatus, Store
-from orders.selectors import DailySales, daily_sales, latest_orders, order_status_counts
+from orders.selectors import (
+    DailySales,
+    RowCount,
+    daily_sales,
+    latest_orders,
+    order_status_counts,
+)
 
 DAYS = 30
 
@@ -19,7 +25,7 @@ DAYS = 30
 class StatusCount:
     status: str
     label: str
-    count: int
+    count: RowCount
     url: str
 
 

@@ -17,4 +17,6 @@ def test_benchmark_lists_times_every_case_on_the_largest_store(store, other_stor
 
     lines = out.getvalue().splitlines()
     assert lines[0].startswith(f"{store.name} ({store.public_id}): 3 orders")
-    assert sum("median" in line for line in lines) == 11
+    assert sum("median" in line for line in lines) == 17
+    assert "admin CSV export" in lines[-1]
+    assert " 3 rows in " in lines[-1]

@@ -1,10 +1,12 @@
-"""Time the order list (API and admin) on the largest store: prints median milliseconds.
+"""Time the order list (API and admin) and the admin's other pages on the largest store:
+prints median milliseconds, then the CSV export's rows, time and peak memory.
 
-python manage.py benchmark_lists [--store str_…] [--runs 5]
+python manage.py benchmark_lists [--store str_…] [--runs 5] [--export-rows 100000]
 """
 
 import statistics
 import time
+import tracemalloc
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -26,10 +28,15 @@ API_CASES = [
     ("page 2000", {"page": 2000}),
 ]  # fmt: skip
 ADMIN_CASES = [
-    ("order list", {}),
-    ("status filter", {"status__exact": "processing"}),
-    ("search", {"q": "jane"}),
-    ("search order number", {"q": "1042"}),
+    ("order list", "/admin/orders/order/", {}),
+    ("status filter", "/admin/orders/order/", {"status__exact": "processing"}),
+    ("search", "/admin/orders/order/", {"q": "jane"}),
+    ("search order number", "/admin/orders/order/", {"q": "1042"}),
+    ("date drill-down (a year)", "/admin/orders/order/", {"created_at__year": "2026"}),
+    ("country filter", "/admin/orders/order/", {"country": "US"}),
+    ("dashboard", "/admin/", {}),
+    ("notes list", "/admin/notes/ordernote/", {}),
+    ("refunds list", "/admin/refunds/refund/", {}),
 ]
 
 
@@ -39,8 +46,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--store", help="Default: the store with the most orders")
         parser.add_argument("--runs", type=int, default=5)
+        parser.add_argument(
+            "--export-rows", type=int, default=100_000, help="Orders in the CSV export timed."
+        )
 
-    def handle(self, *args, store: str | None, runs: int, **options):
+    def handle(self, *args, store: str | None, runs: int, export_rows: int, **options):
         target = self._store(store)
         orders = Order.objects.filter(store=target).count()
         self.stdout.write(f"{target.name} ({target.public_id}): {orders:,} orders, {runs} runs")
@@ -56,10 +66,13 @@ class Command(BaseCommand):
         StoreMembership.objects.get_or_create(store=target, user=user)
         admin = Client()
         admin.force_login(user)
-        for label, params in ADMIN_CASES:
-            self._report(
-                f"admin {label}", lambda p=params: admin.get("/admin/orders/order/", p), runs
-            )
+        for label, url, params in ADMIN_CASES:
+            self._report(f"admin {label}", lambda u=url, p=params: admin.get(u, p), runs)
+        newest = Order.objects.filter(store=target).order_by("-created_at").first()
+        if newest is not None:
+            page = f"/admin/orders/order/{newest.pk}/change/"
+            self._report("admin order page", lambda: admin.get(page), runs)
+            self._export(admin, target, export_rows)
 
     def _store(self, store_id: str | None) -> Store:
         if store_id:
@@ -70,6 +83,34 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError("No store to benchmark: give --store, or run seed_demo first.")
         return found
+
+    def _export(self, admin: Client, store: Store, rows: int) -> None:
+        """Export the newest `rows` orders (a created_at drill-down day range would be
+        uneven, so the list is cut at the created_at of the rows-th newest order)."""
+        cutoff = (
+            Order.objects.filter(store=store)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[rows - 1 : rows]
+            .first()
+        )
+        params = {"created_at__gte": cutoff.isoformat()} if cutoff else {}
+
+        def export() -> int:
+            response = admin.get("/admin/orders/order/export/", params)
+            return sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
+
+        started = time.perf_counter()
+        lines = export()
+        seconds = time.perf_counter() - started
+        # Memory in a second pass: tracing every allocation would slow the timed one.
+        tracemalloc.start()
+        export()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        self.stdout.write(
+            f"{'admin CSV export':<40} {lines:,} rows in {seconds:.1f} s, "
+            f"peak Python memory {peak / 1_000_000:.1f} MB"
+        )
 
     def _report(self, label: str, call, runs: int) -> None:
         call()  # warm caches and connections
