@@ -9,14 +9,19 @@ from django import forms
 from notes.models import MAX_NOTE_LENGTH
 from orders.models import LineItem, OrderStatus
 from orders.services import ShipmentInput
+from orders.transitions import TRANSITIONS
 from refunds.services import RefundLineRequest
 
 # Undoing a sale deserves a word in the audit trail.
 REASON_REQUIRED = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
-# Every order of a bulk move would need its own tracking number.
-NOT_IN_BULK = frozenset({OrderStatus.SHIPPED})
-BULK_TARGETS = [(value, label) for value, label in OrderStatus.choices
-                if value not in NOT_IN_BULK and value != OrderStatus.VOIDED]  # fmt: skip
+# Statuses a bulk move may aim at: any the transition table leads to, but shipping (every
+# order would need its own tracking number) and voiding (its own button, unpaid orders only).
+BULK_TARGETS = [
+    (value, label)
+    for value, label in OrderStatus.choices
+    if any(value in targets for targets in TRANSITIONS.values())
+    and value not in {OrderStatus.SHIPPED, OrderStatus.VOIDED}
+]
 
 
 class OrderChangeForm(forms.Form):
@@ -141,7 +146,7 @@ class RefundForm(OrderChangeForm):
 
 class BulkStatusForm(forms.Form):
     to_status = forms.ChoiceField(
-        choices=BULK_TARGETS,
+        choices=[("", "— choose a status —"), *BULK_TARGETS],
         label="Move to",
         help_text="Shipping needs a tracking number per order: ship orders from their own page.",
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,7 +42,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 @pytest.fixture
-def page(live_server, transactional_db, monkeypatch) -> Iterator[Page]:
+def page(transactional_db, live_server, monkeypatch) -> Iterator[Page]:
     """A fresh Chromium tab whose relative URLs go to the live server.
 
     Function-scoped on purpose: while Playwright runs, its event loop is the running
@@ -70,6 +71,11 @@ def page(live_server, transactional_db, monkeypatch) -> Iterator[Page]:
         finally:
             context.close()
             browser.close()
+            # With an event loop running, asgiref keeps Django's connections apart from
+            # the thread's usual ones, so the test's ORM calls opened a connection of
+            # their own. Close it while it is still reachable: left open, it would keep
+            # PostgreSQL from dropping the test database at the end of the run.
+            connections.close_all()
 
 
 class Screenshots:
