@@ -65,6 +65,12 @@ class OrderActions:
             raise Http404("No such order among your stores.")
         return order
 
+    def _succeeded(self, request: HttpRequest, order: Order, text: str) -> None:
+        """Tell the user, and keep it in the admin's log (the order's History, the
+        dashboard's recent actions)."""
+        messages.success(request, text)
+        self.log_change(request, order, text)
+
     def _back_to(self, order: Order, anchor: str = "") -> HttpResponseRedirect:
         url = reverse("admin:orders_order_change", args=[order.pk])
         return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
@@ -89,8 +95,8 @@ class OrderActions:
         except OrdoError as error:
             messages.error(request, explain(error))
         else:
-            messages.success(
-                request, f"Order #{order.order_number} is now {order.get_status_display()}."
+            self._succeeded(
+                request, order, f"Order #{order.order_number} is now {order.get_status_display()}."
             )
         return self._back_to(order, "history")
 
@@ -108,8 +114,10 @@ class OrderActions:
         except OrdoError as error:
             messages.error(request, explain(error))
         else:
-            messages.success(
-                request, f"Order #{order.order_number} is voided; its units are back in stock."
+            self._succeeded(
+                request,
+                order,
+                f"Order #{order.order_number} is voided; its units are back in stock.",
             )
         return self._back_to(order, "history")
 
@@ -129,7 +137,7 @@ class OrderActions:
         except OrdoError as error:
             messages.error(request, explain(error))
         else:
-            messages.success(request, f"Order #{order.order_number} is marked paid.")
+            self._succeeded(request, order, f"Order #{order.order_number} is marked paid.")
         return self._back_to(order, "history")
 
     def note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -151,8 +159,9 @@ class OrderActions:
             messages.error(request, explain(error))
         else:
             recipient = order.customer_email or "the customer"
-            messages.success(
+            self._succeeded(
                 request,
+                order,
                 "Internal note added."
                 if form.is_internal
                 else f"Note added; it is being emailed to {recipient}.",
@@ -196,8 +205,9 @@ class OrderActions:
             messages.error(request, explain(error))
             return self._back_to(order, "refund")
         restocked = " Its units are back in stock." if refund.inventory_restored else ""
-        messages.success(
+        self._succeeded(
             request,
+            order,
             f"Refunded {refund.amount} {order.currency} on order #{order.order_number}.{restocked}",
         )
         return self._back_to(order, "refunds")

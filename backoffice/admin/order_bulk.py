@@ -83,4 +83,5 @@ class BulkStatusAction:
             )
         except OrdoError as error:
             return BulkOutcome(order, from_status, False, explain(error))
+        self.log_change(request, order, f"Moved from {from_status} to {to_status} (bulk).")
         return BulkOutcome(order, from_status, True, "Moved.")
