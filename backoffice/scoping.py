@@ -94,6 +94,13 @@ class StoreScopedAdmin(admin.ModelAdmin):
         store_id = obj.pk if self.store_path == "pk" else getattr(obj, f"{self.store_path}_id")
         return store_id in ids
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        # A row never moves to another store: its orders, variants and keys would stay behind.
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and self.store_path == "store" and "store" not in fields:
+            fields.append("store")
+        return fields
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._is_member(request)
 

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class OrdersConfig(AppConfig):
     name = "orders"
-    verbose_name = "Orders"
+    verbose_name = "Stores and orders"
 
     def ready(self) -> None:
         from orders import history  # noqa: F401  (connects the history actor receiver)

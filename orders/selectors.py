@@ -232,9 +232,7 @@ def order_status_counts(*, store: Store) -> dict[str, RowCount]:
     """How many of the store's orders are in each status (every status, zeros included),
     the big ones estimated (see estimated_count)."""
     orders = orders_of(store=store)
-    return {
-        status: estimated_count(orders.filter(status=status)) for status in OrderStatus.values
-    }
+    return {status: estimated_count(orders.filter(status=status)) for status in OrderStatus.values}
 
 
 @dataclass(frozen=True)

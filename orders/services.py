@@ -16,6 +16,7 @@ from orders.exceptions import (
     InsufficientStock,
     InvalidParameters,
     InvalidTransition,
+    NotFound,
     OrderNotVoidable,
     OrderPaid,
     PreconditionFailed,
@@ -108,22 +109,23 @@ def variant_adjust_stock(*, store: Store, variant: Variant, change: int) -> int:
 
     A conditional UPDATE (`stock + change >= 0`), so a count typed in while orders are
     reserving units is added to what is there now, never written over it. Raises
-    InsufficientStock when fewer than `-change` units are left.
+    NotFound for another store's variant and InsufficientStock when fewer than
+    `-change` units are left; either way nothing changes.
     """
-    if change:
-        moved = Variant.objects.filter(store=store, pk=variant.pk, stock__gte=-change).update(
-            stock=F("stock") + change
+    moved = change == 0 or Variant.objects.filter(
+        store=store, pk=variant.pk, stock__gte=-change
+    ).update(stock=F("stock") + change)
+    stock = (
+        Variant.objects.filter(store=store, pk=variant.pk).values_list("stock", flat=True).first()
+    )
+    if stock is None:
+        raise NotFound(f"No variant '{variant.public_id}' in this store.")
+    if not moved:
+        raise InsufficientStock(
+            f"Cannot remove {-change} units of {variant.sku}: only {stock} are in stock.",
+            details=[{"field": "stock", "sku": variant.sku, "requested": change}],
         )
-        if not moved:
-            available = Variant.objects.filter(store=store, pk=variant.pk).values_list(
-                "stock", flat=True
-            )
-            raise InsufficientStock(
-                f"Cannot remove {-change} units of {variant.sku}: only "
-                f"{available.first() or 0} are in stock.",
-                details=[{"field": "stock", "sku": variant.sku, "requested": change}],
-            )
-    return Variant.objects.filter(store=store, pk=variant.pk).values_list("stock", flat=True)[0]
+    return stock
 
 
 # --- orders --------------------------------------------------------------------------

@@ -38,12 +38,40 @@ class VariantForm(forms.ModelForm):
         return change
 
 
+class VariantFormSet(forms.BaseInlineFormSet):
+    """SKUs are unique per store. The form cannot check that by itself (the store is the
+    product's, not a field of the variant's form), so the formset does, against the
+    store's other variants and against its own rows."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if not self._should_delete_form(form) and form.cleaned_data.get("sku")
+        ]
+        taken = set(
+            Variant.objects.filter(
+                store_id=self.instance.store_id, sku__in=[f.cleaned_data["sku"] for f in kept]
+            )
+            .exclude(pk__in=[f.instance.pk for f in kept if not f.instance._state.adding])
+            .values_list("sku", flat=True)
+        )
+        seen: set[str] = set()
+        for form in kept:
+            sku = form.cleaned_data["sku"]
+            if sku in taken or sku in seen:
+                form.add_error("sku", f"SKU {sku} is already used in this store.")
+            seen.add(sku)
+
+
 class VariantInline(StoreScopedInline):
     """Stock is never typed over: staff add or remove units, and the change is applied to
     the stock as it is at that moment (orders reserve units meanwhile)."""
 
     model = Variant
     form = VariantForm
+    formset = VariantFormSet
     fields = ["name", "sku", "price", "track_inventory", "stock", "stock_change"]
     readonly_fields = ["stock"]
 

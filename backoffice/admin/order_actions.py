@@ -2,6 +2,8 @@
 page with what happened (or why not) as a message. Nothing here decides what is
 allowed: the services do, for the admin exactly as for the API."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_POST
 from backoffice.forms import NoteForm, ReasonForm, RefundForm, TransitionForm
 from notes.services import note_create
 from orders.exceptions import InvalidParameters, OrdoError, PreconditionFailed
-from orders.models import Order, PaymentStatus
+from orders.models import Order, OrderStatus, PaymentStatus
 from orders.selectors import order_items
 from orders.services import order_transition, order_update, order_void
 from refunds.services import refund_create, refund_quote
@@ -75,98 +77,109 @@ class OrderActions:
         url = reverse("admin:orders_order_change", args=[order.pk])
         return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
 
+    def _attempt(
+        self, request: HttpRequest, order: Order, change: Callable[[], object], *, done: str,
+        anchor: str, unchanged: str = "",
+    ) -> HttpResponseRedirect:  # fmt: skip
+        """Run one service call: a refusal becomes an error message (shown at the top of the
+        page), a success `done` (and the page opens at `anchor`). A service that found
+        nothing to do returns the order untouched: `unchanged` says so."""
+        try:
+            result = change()
+        except OrdoError as error:
+            messages.error(request, explain(error))
+            return self._back_to(order)
+        if unchanged and isinstance(result, Order) and result.updated_at == order.updated_at:
+            messages.error(request, unchanged)
+            return self._back_to(order)
+        self._succeeded(request, order, done)
+        return self._back_to(order, anchor)
+
     def transition_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = TransitionForm(request.POST)
         if not form.is_valid():
             messages.error(request, form_errors(form))
-            return self._back_to(order, "actions")
-        to_status = form.cleaned_data["to_status"]
-        try:
-            order = order_transition(
+            return self._back_to(order)
+        data = form.cleaned_data
+        return self._attempt(
+            request,
+            order,
+            lambda: order_transition(
                 store=order.store,
                 order=order,
-                to_status=to_status,
+                to_status=data["to_status"],
                 actor=request.user.get_username(),
-                reason=form.cleaned_data["reason"].strip(),
+                reason=data["reason"].strip(),
                 shipment=form.shipment(),
-                expected_etag=form.cleaned_data["etag"] or None,
-            )
-        except OrdoError as error:
-            messages.error(request, explain(error))
-        else:
-            self._succeeded(
-                request, order, f"Order #{order.order_number} is now {order.get_status_display()}."
-            )
-        return self._back_to(order, "history")
+                expected_etag=data["etag"] or None,
+            ),
+            done=f"Order #{order.order_number} is now {OrderStatus(data['to_status']).label}.",
+            anchor="history",
+            unchanged=f"Order #{order.order_number} is already {order.get_status_display()}; "
+            "nothing was done.",
+        )
 
     def void_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = ReasonForm(request.POST)
-        form.is_valid()
-        try:
-            order_void(
+        form.is_valid()  # an over-long reason is dropped from cleaned_data: void without it
+        return self._attempt(
+            request,
+            order,
+            lambda: order_void(
                 store=order.store,
                 order=order,
                 actor=request.user.get_username(),
                 reason=form.cleaned_data.get("reason", "").strip(),
-            )
-        except OrdoError as error:
-            messages.error(request, explain(error))
-        else:
-            self._succeeded(
-                request,
-                order,
-                f"Order #{order.order_number} is voided; its units are back in stock.",
-            )
-        return self._back_to(order, "history")
+            ),
+            done=f"Order #{order.order_number} is voided; its units are back in stock.",
+            anchor="history",
+        )
 
     def mark_paid_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = ReasonForm(request.POST)
         form.is_valid()
-        try:
-            order_update(
+        return self._attempt(
+            request,
+            order,
+            lambda: order_update(
                 store=order.store,
                 order=order,
                 actor=request.user.get_username(),
                 reason=form.cleaned_data.get("reason", "").strip() or "Payment received",
                 payment_status=PaymentStatus.PAID,
                 expected_etag=form.cleaned_data.get("etag") or None,
-            )
-        except OrdoError as error:
-            messages.error(request, explain(error))
-        else:
-            self._succeeded(request, order, f"Order #{order.order_number} is marked paid.")
-        return self._back_to(order, "history")
+            ),
+            done=f"Order #{order.order_number} is marked paid.",
+            anchor="history",
+            unchanged=f"Order #{order.order_number} is already paid; nothing was done.",
+        )
 
     def note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = NoteForm(request.POST)
         if not form.is_valid():
             messages.error(request, form_errors(form))
-            return self._back_to(order, "notes")
-        try:
-            note_create(
+            return self._back_to(order)
+        recipient = order.customer_email or "the customer"
+        return self._attempt(
+            request,
+            order,
+            lambda: note_create(
                 store=order.store,
                 order=order,
                 content=form.cleaned_data["content"],
                 is_internal=form.is_internal,
                 author=request.user.get_username(),
                 author_user=request.user,
-            )
-        except OrdoError as error:
-            messages.error(request, explain(error))
-        else:
-            recipient = order.customer_email or "the customer"
-            self._succeeded(
-                request,
-                order,
-                "Internal note added."
-                if form.is_internal
-                else f"Note added; it is being emailed to {recipient}.",
-            )
-        return self._back_to(order, "notes")
+            ),
+            done="Internal note added."
+            if form.is_internal
+            else f"Note added; it is being emailed to {recipient}.",
+            anchor="notes",
+        )
 
     def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Step one ("preview") shows what the refund gives back and changes nothing;
@@ -177,7 +190,7 @@ class OrderActions:
         form = RefundForm(request.POST, line_items=items)
         if not form.is_valid():
             messages.error(request, form_errors(form))
-            return self._back_to(order, "refund")
+            return self._back_to(order)
         data = form.cleaned_data
         try:
             if "confirm" not in request.POST:
@@ -203,7 +216,7 @@ class OrderActions:
             )
         except OrdoError as error:
             messages.error(request, explain(error))
-            return self._back_to(order, "refund")
+            return self._back_to(order)
         restocked = " Its units are back in stock." if refund.inventory_restored else ""
         self._succeeded(
             request,

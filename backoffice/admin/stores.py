@@ -107,6 +107,7 @@ class ApiKeyAdmin(StoreScopedAdmin):
             created_by=request.user,
         )
         obj.pk = api_key.pk
+        obj.refresh_from_db()  # the message and the admin log name the key by its prefix
         messages.warning(
             request,
             f"Copy this key now: it is shown only once, and only its prefix is kept. {raw_key}",

@@ -6,6 +6,8 @@ from django.db.models import Max, Min
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 
+from orders.models import OrderStatus, PaymentStatus
+
 register = template.Library()
 
 
@@ -77,3 +79,14 @@ def period_drilldown(cl) -> dict:
         [{"link": link({year_field: str(y)}), "title": str(y)}
          for y in range(first.year, last.year + 1)],
     )  # fmt: skip
+
+
+@register.filter
+def order_status_label(value: str | None) -> str:
+    """`partially_refunded` → `Partially refunded`, for order and payment statuses alike."""
+    if not value:
+        return ""
+    for choices in (OrderStatus, PaymentStatus):
+        if value in choices.values:
+            return choices(value).label
+    return value

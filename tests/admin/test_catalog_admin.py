@@ -1,18 +1,348 @@
+"""The product page's variants: stock is shown, never typed over. Staff add or remove units
+("Add to stock"), and the change lands on the stock as it is when they save, so units
+that orders reserved meanwhile are not given back."""
+
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import F
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from orders.models import StoreMembership
+from backoffice.admin import catalog
+from orders.models import Product, StoreMembership, Variant
 from tests.factories import make_variant
 
 pytestmark = pytest.mark.django_db
 
 
-def test_dump(store):
+@pytest.fixture
+def browser(store):
+    """Ana, a staff member of `store`, logged in to the admin."""
     user = get_user_model().objects.create_user("ana", password="pw", is_staff=True)
     StoreMembership.objects.create(store=store, user=user)
-    c = Client()
-    c.force_login(user)
-    v = make_variant(store=store, stock=10)
-    r = c.get(f"/admin/orders/product/{v.product_id}/change/")
-    open("/tmp/scratch/product.html", "w").write(r.content.decode())
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def mug(store):
+    return make_variant(store=store, price="24.00", stock=10, sku="MUG-BLUE")
+
+
+class _FormData(HTMLParser):
+    """What a browser submits from the form with id `form_id`: inputs (checked boxes
+    only), the selected options and the textareas; the inlines' empty template is left out."""
+
+    def __init__(self, form_id: str):
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.select: str | None = None
+        self.textarea: str | None = None
+        self.data: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+            return
+        name = attrs.get("name") or ""
+        if not self.inside or "__prefix__" in (name or self.select or ""):
+            return
+        if tag == "input" and name and attrs.get("type") != "submit":
+            if attrs.get("type") == "checkbox" and "checked" not in attrs:
+                return
+            self.data[name] = attrs.get("value") or (
+                "on" if attrs.get("type") == "checkbox" else ""
+            )
+        elif tag == "select":
+            self.select = name
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.data[self.select] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self.textarea = name
+            self.data[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.data[self.textarea] += data
+
+
+def product_url(variant) -> str:
+    return f"/admin/orders/product/{variant.product_id}/change/"
+
+
+def open_product(browser, variant) -> dict[str, str]:
+    """GET the product page; the data its form would submit unchanged."""
+    response = browser.get(product_url(variant))
+    assert response.status_code == 200
+    parser = _FormData("product_form")
+    parser.feed(response.content.decode())
+    return parser.data
+
+
+def save(browser, variant, data: dict, **changes):
+    return browser.post(product_url(variant), {**data, **changes}, follow=True)
+
+
+def a_concurrent_order_reserves(variant, units: int) -> None:
+    Variant.objects.filter(pk=variant.pk).update(stock=F("stock") - units)
+
+
+def row(variant) -> Variant:
+    return Variant.objects.get(pk=variant.pk)
+
+
+def messages_of(response) -> list[tuple[str, str]]:
+    return [(message.level_tag, message.message) for message in response.context["messages"]]
+
+
+def stock_writes(queries) -> list[str]:
+    """The SQL of every UPDATE of a variant's stock."""
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('UPDATE "orders_variant"') and '"stock" =' in q["sql"]
+    ]
+
+
+def test_the_stock_is_shown_read_only_with_an_add_to_stock_field(browser, mug):
+    response = browser.get(product_url(mug))
+
+    body = response.content.decode()
+    assert re.search(r'<td class="field-stock">\s*<p>10</p>', body)
+    assert 'name="variants-0-stock"' not in body
+    assert 'name="variants-0-stock_change"' in body
+    assert "Add to stock" in body
+
+
+@pytest.mark.parametrize(("change", "expected"), [("5", 12), ("-2", 5)])
+def test_a_stock_change_lands_on_the_stock_as_it_is_when_saved(browser, mug, change, expected):
+    data = open_product(browser, mug)  # the page shows 10
+    a_concurrent_order_reserves(mug, 3)  # 7 left when Ana saves
+
+    with CaptureQueriesContext(connection) as queries:
+        response = save(browser, mug, data, **{"variants-0-stock_change": change})
+
+    assert response.status_code == 200
+    assert row(mug).stock == expected  # 7 + change, not 10 + change
+    assert len(stock_writes(queries)) == 1
+    assert [m for m in messages_of(response) if m[0] == "error"] == []
+
+
+def test_saving_the_price_never_writes_the_stock(browser, mug):
+    data = open_product(browser, mug)
+    a_concurrent_order_reserves(mug, 3)
+
+    with CaptureQueriesContext(connection) as queries:
+        save(browser, mug, data, **{"variants-0-price": "26.00"})
+
+    variant = row(mug)
+    assert variant.price == Decimal("26.00")
+    assert variant.stock == 7
+    assert stock_writes(queries) == []
+
+
+def test_a_stock_change_is_written_relative_to_the_stored_value(browser, mug):
+    data = open_product(browser, mug)
+
+    with CaptureQueriesContext(connection) as queries:
+        save(browser, mug, data, **{"variants-0-stock_change": "5", "variants-0-price": "26.00"})
+
+    [write] = stock_writes(queries)
+    assert re.search(r'"stock" = \(?"orders_variant"\."stock" \+ ', write), write
+    assert (row(mug).stock, row(mug).price) == (15, Decimal("26.00"))
+
+
+@pytest.mark.parametrize(
+    ("reserved", "change", "message"),
+    [(0, "-11", "Only 10 in stock to remove."), (9, "-2", "Only 1 in stock to remove.")],
+    ids=["more than the page showed", "more than is left at save time"],
+)
+def test_removing_more_than_is_in_stock_is_a_form_error_and_changes_nothing(
+    browser, mug, reserved, change, message
+):
+    data = open_product(browser, mug)
+    a_concurrent_order_reserves(mug, reserved)
+    before = Variant.objects.values_list("name", "sku", "price", "stock").get(pk=mug.pk)
+
+    response = save(
+        browser, mug, data, **{"variants-0-stock_change": change, "variants-0-price": "30.00"}
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert response.context["errors"]  # the page is shown again, not saved
+    assert Variant.objects.values_list("name", "sku", "price", "stock").get(pk=mug.pk) == before
+
+
+def test_units_ordered_between_the_check_and_the_write_are_not_removed_twice(
+    browser, mug, monkeypatch
+):
+    """The form checked 10 in stock; an order takes 9 before the stock is written: the
+    service refuses the removal and the admin says so, it does not go negative."""
+    adjust = catalog.variant_adjust_stock
+
+    def adjust_after_an_order(**kwargs):
+        a_concurrent_order_reserves(mug, 9)
+        return adjust(**kwargs)
+
+    monkeypatch.setattr(catalog, "variant_adjust_stock", adjust_after_an_order)
+    data = open_product(browser, mug)
+
+    response = save(browser, mug, data, **{"variants-0-stock_change": "-2"})
+
+    assert response.status_code == 200
+    assert ("error", "Cannot remove 2 units of MUG-BLUE: only 1 are in stock.") in messages_of(
+        response
+    )
+    assert row(mug).stock == 1
+
+
+def test_a_new_variants_initial_stock_comes_from_add_to_stock(browser, store, mug):
+    data = open_product(browser, mug)
+
+    save(
+        browser,
+        mug,
+        data,
+        **{
+            "variants-TOTAL_FORMS": "2",
+            "variants-1-product": str(mug.product_id),
+            "variants-1-name": "Forest Green",
+            "variants-1-sku": "MUG-GREEN",
+            "variants-1-price": "25.00",
+            "variants-1-track_inventory": "on",
+            "variants-1-stock_change": "7",
+        },
+    )
+
+    green = Variant.objects.get(sku="MUG-GREEN")
+    assert (green.stock, green.price, green.name) == (7, Decimal("25.00"), "Forest Green")
+    assert (green.store_id, green.product_id) == (store.pk, mug.product_id)
+    assert row(mug).stock == 10
+
+
+def test_a_new_product_gets_its_variants_initial_stock_from_add_to_stock(browser, store):
+    parser = _FormData("product_form")
+    parser.feed(browser.get("/admin/orders/product/add/").content.decode())
+
+    browser.post(
+        "/admin/orders/product/add/",
+        {
+            **parser.data,
+            "store": str(store.pk),
+            "name": "Teapot",
+            "variants-TOTAL_FORMS": "1",
+            "variants-0-name": "White",
+            "variants-0-sku": "TEAPOT-WHITE",
+            "variants-0-price": "40.00",
+            "variants-0-track_inventory": "on",
+            "variants-0-stock_change": "12",
+        },
+    )
+
+    teapot = Variant.objects.get(sku="TEAPOT-WHITE")
+    assert (teapot.product.name, teapot.stock) == ("Teapot", 12)
+    assert teapot.store_id == teapot.product.store_id == store.pk
+
+
+def test_a_new_variant_cannot_start_below_zero(browser, mug):
+    data = open_product(browser, mug)
+
+    response = save(
+        browser,
+        mug,
+        data,
+        **{
+            "variants-TOTAL_FORMS": "2",
+            "variants-1-product": str(mug.product_id),
+            "variants-1-name": "Forest Green",
+            "variants-1-sku": "MUG-GREEN",
+            "variants-1-price": "25.00",
+            "variants-1-stock_change": "-1",
+        },
+    )
+
+    assert "Only 0 in stock to remove." in response.content.decode()
+    assert not Variant.objects.filter(sku="MUG-GREEN").exists()
+    assert Product.objects.get(pk=mug.product_id).variants.count() == 1
+
+
+def test_a_product_and_its_variants_always_share_a_store(browser, store, other_store, mug):
+    # Ana works for both stores, so both are offered in the product's store choices.
+    StoreMembership.objects.create(
+        store=other_store, user=get_user_model().objects.get(username="ana")
+    )
+    data = open_product(browser, mug)
+
+    save(browser, mug, data, store=str(other_store.pk), **{"variants-0-stock_change": "5"})
+
+    product = Product.objects.get(pk=mug.product_id)
+    assert list(product.variants.values_list("store_id", flat=True)) == [product.store_id]
+    assert row(mug).stock == 15
+
+
+def variants_snapshot() -> list[tuple]:
+    return list(Variant.objects.order_by("sku").values_list("product_id", "sku", "price", "stock"))
+
+
+def test_renaming_a_sku_to_one_the_store_uses_is_a_form_error_not_a_500(browser, store, mug):
+    make_variant(store=store, sku="MUG-RED")
+    data = open_product(browser, mug)
+    before = variants_snapshot()
+    browser.raise_request_exception = False
+
+    response = save(browser, mug, data, **{"variants-0-sku": "MUG-RED", "variants-0-price": "30"})
+
+    assert response.status_code == 200
+    assert response.context["errors"]  # the page is shown again, not saved
+    assert variants_snapshot() == before
+
+
+def test_a_new_variant_with_a_sku_the_store_uses_is_a_form_error_not_a_500(browser, store, mug):
+    make_variant(store=store, sku="MUG-RED")
+    data = open_product(browser, mug)
+    before = variants_snapshot()
+    browser.raise_request_exception = False
+
+    response = save(
+        browser,
+        mug,
+        data,
+        **{
+            "variants-TOTAL_FORMS": "2",
+            "variants-1-product": str(mug.product_id),
+            "variants-1-name": "Red",
+            "variants-1-sku": "MUG-RED",
+            "variants-1-price": "25.00",
+            "variants-1-stock_change": "4",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["errors"]
+    assert variants_snapshot() == before
+
+
+def test_the_same_sku_in_another_store_is_fine(browser, other_store, mug):
+    make_variant(store=other_store, sku="MUG-RED")
+    data = open_product(browser, mug)
+
+    save(browser, mug, data, **{"variants-0-sku": "MUG-RED"})
+
+    assert row(mug).sku == "MUG-RED"

@@ -9,6 +9,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
@@ -25,6 +26,7 @@ from orders.services import (
     order_update,
 )
 from refunds.models import Refund
+from tests.concurrency import requires_postgresql, run_concurrently
 from tests.factories import (
     make_customer,
     make_order,
@@ -88,9 +90,12 @@ def placed_order(store, catalog, *, quantity=2, paid=False) -> Order:
         actor="system",
         lines=[LineRequest(variant_id=catalog["mug"].pk, quantity=quantity)],
         shipping_address=AddressInput(
-            line1="123 Main St", city="Portland", province="OR", postal_code="97201",
+            line1="123 Main St",
+            city="Portland",
+            province="OR",
+            postal_code="97201",
             country_code="US",
-        ),  # fmt: skip
+        ),
         shipping_method="standard",
         customer_id=catalog["customer"].pk,
     )
@@ -128,6 +133,7 @@ def state(order) -> dict:
         "refunds": Refund.objects.filter(order=order).count(),
         "notes": OrderNote.objects.filter(order=order).count(),
         "tasks": DBTaskResult.objects.count(),
+        "admin_log": LogEntry.objects.count(),
         "refunded_quantities": list(
             row.items.order_by("created_at").values_list("refunded_quantity", flat=True)
         ),
@@ -208,6 +214,12 @@ def test_confirming_with_a_reason_moves_the_order_and_records_who_and_why(store,
     assert messages_of(response) == [("success", "Order #1001 is now Confirmed.")]
     assert shown_status(response) == "Confirmed"
     assert transition_buttons(response) == order.allowed_transitions == ["processing", "cancelled"]
+    history = re.search(r'id="status-history">(.*?)</table>', response.content.decode(), re.S)
+    assert re.search(
+        r"<td>ana</td>\s*<td>pending</td><td>confirmed</td>.*?<td>Payment verified</td>",
+        history.group(1),
+        re.S,
+    )
 
 
 def test_the_page_offers_exactly_the_orders_allowed_transitions(store, browser):
@@ -632,6 +644,36 @@ def test_a_refund_confirmed_without_restock_leaves_the_stock(store, browser, cat
     assert messages_of(response) == [("success", "Refunded 53.28 USD on order #1001.")]
 
 
+def test_the_shipping_alone_is_refunded_through_preview_and_confirm(store, browser, catalog):
+    order = placed_order(store, catalog, quantity=2, paid=True)
+    preview = browser.post(
+        url(order, "refund"), refund_post(order, quantity=0, refund_shipping="on")
+    )
+    assert re.search(r'id="refund-amount">5.99 USD<', preview.content.decode())
+    confirm = {**form_fields(preview, "refund-confirm"), "confirm": "1"}
+
+    response = browser.post(url(order, "refund"), confirm, follow=True)
+
+    refund = Refund.objects.get(order=order)
+    assert (refund.amount, refund.shipping_amount) == (Decimal("5.99"), Decimal("5.99"))
+    assert refund.lines.count() == 0
+    assert stock_of(catalog["mug"]) == 8
+    assert messages_of(response) == [("success", "Refunded 5.99 USD on order #1001.")]
+
+
+def test_a_goodwill_amount_is_refunded_through_preview_and_confirm(store, browser, catalog):
+    order = placed_order(store, catalog, quantity=2, paid=True)
+    preview = browser.post(url(order, "refund"), refund_post(order, quantity=0, amount="10.00"))
+    confirm = {**form_fields(preview, "refund-confirm"), "confirm": "1"}
+
+    browser.post(url(order, "refund"), confirm, follow=True)
+
+    refund = Refund.objects.get(order=order)
+    assert (refund.amount, refund.inventory_restored) == (Decimal("10.00"), False)
+    assert Order.objects.get(pk=order.pk).refunded_amount == Decimal("10.00")
+    assert stock_of(catalog["mug"]) == 8
+
+
 def test_a_refund_confirmed_twice_refunds_once(store, browser, catalog):
     order = placed_order(store, catalog, quantity=2, paid=True)
     preview = browser.post(url(order, "refund"), refund_post(order, quantity=1))
@@ -644,6 +686,31 @@ def test_a_refund_confirmed_twice_refunds_once(store, browser, catalog):
     assert response.status_code == 200
     assert messages_of(response) == [("error", STALE_PAGE)]
     assert state(order) == after_first
+    assert Refund.objects.filter(order=order).count() == 1
+    assert Order.objects.get(pk=order.pk).refunded_amount == Decimal("26.64")
+    assert stock_of(catalog["mug"]) == 9
+
+
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_confirms_of_one_preview_refund_once(store, staff, catalog):
+    order = placed_order(store, catalog, quantity=2, paid=True)
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(staff)
+    preview = clients[0].post(url(order, "refund"), refund_post(order, quantity=1))
+    confirm = {**form_fields(preview, "refund-confirm"), "confirm": "1"}
+
+    responses = run_concurrently(
+        [lambda client=client: client.post(url(order, "refund"), confirm) for client in clients]
+    )
+
+    assert [response.status_code for response in responses] == [302, 302]
+    told = sorted(messages_of(client.get(page_url(order)))[0] for client in clients)
+    assert told == [
+        ("error", STALE_PAGE),
+        ("success", "Refunded 26.64 USD on order #1001. Its units are back in stock."),
+    ]
     assert Refund.objects.filter(order=order).count() == 1
     assert Order.objects.get(pk=order.pk).refunded_amount == Decimal("26.64")
     assert stock_of(catalog["mug"]) == 9
@@ -668,9 +735,7 @@ def test_a_refund_confirmed_over_the_balance_is_refused_with_the_services_messag
     assert state(order) == before
 
 
-def test_a_refund_of_an_unpaid_order_is_refused_with_the_services_message(
-    store, browser, catalog
-):
+def test_a_refund_of_an_unpaid_order_is_refused_with_the_services_message(store, browser, catalog):
     order = placed_order(store, catalog, quantity=2)
     before = state(order)
 
