@@ -122,11 +122,11 @@ def sales_chart(days: list[DailySales], *, width: int = 720, height: int = 240) 
         bars=bars,
         orders_line=" ".join(points),
         sales_ticks=[
-            AxisLabel(left - 6, y_of(top_sales * f, top_sales), f"{top_sales * f:,g}")
+            AxisLabel(left - 6, y_of(top_sales * f, top_sales), f"{top_sales * f:,.12g}")
             for f in fractions
         ],
         orders_ticks=[
-            AxisLabel(right + 6, y_of(top_orders * f, top_orders), f"{top_orders * f:,g}")
+            AxisLabel(right + 6, y_of(top_orders * f, top_orders), f"{top_orders * f:,.12g}")
             for f in fractions
         ],
         day_labels=[

@@ -24,16 +24,25 @@ class StoreFilter(admin.SimpleListFilter):
         return queryset.filter(store_id=self.value()) if self.value() else queryset
 
 
-def _stores_in_view(request) -> list:
-    """The stores the list shows: the one chosen in the store filter, else all of the user's."""
+def _stores_in_view(request) -> list | None:
+    """The stores the list shows: the one chosen in the store filter, else all of the
+    user's; None for a superuser's every store."""
     chosen = request.GET.get(StoreFilter.parameter_name)
     ids = member_store_ids(request.user)
     if ids is None:
-        ids = set(member_stores(request.user).values_list("pk", flat=True))
+        return None if chosen is None else [chosen]
     return [store_id for store_id in ids if chosen in (None, str(store_id))]
 
 
-class CountryFilter(admin.SimpleListFilter):
+class ChoiceFromDataFilter(admin.SimpleListFilter):
+    """A filter whose choices come from the store's data. A value that is not among them
+    still filters (to nothing), rather than being dropped without a word."""
+
+    def has_output(self) -> bool:
+        return super().has_output() or self.value() is not None
+
+
+class CountryFilter(ChoiceFromDataFilter):
     title = "country"
     parameter_name = "country"
 
@@ -44,12 +53,15 @@ class CountryFilter(admin.SimpleListFilter):
         return queryset.filter(country_code=self.value()) if self.value() else queryset
 
 
-class ShippingMethodFilter(admin.SimpleListFilter):
+class ShippingMethodFilter(ChoiceFromDataFilter):
     title = "shipping method"
     parameter_name = "shipping"
 
     def lookups(self, request, model_admin):
-        methods = ShippingMethod.objects.filter(store_id__in=_stores_in_view(request))
+        methods = ShippingMethod.objects.all()
+        stores = _stores_in_view(request)
+        if stores is not None:
+            methods = methods.filter(store_id__in=stores)
         return sorted({(method.code, method.name) for method in methods})
 
     def queryset(self, request, queryset):

@@ -6,6 +6,7 @@ views in order_actions, which call the same services as the API.
 """
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -51,6 +52,15 @@ class OrderAdmin(OrderActions, OrderCsvExport, BulkStatusAction, StoreScopedAdmi
         return self._is_member(request, obj)
 
     # --- the list
+
+    def get_changelist_instance(self, request: HttpRequest):
+        """Bad filter values (a store id that is not one, a year past 9999) send staff back
+        to the list with Django's "invalid filters" flag (IncorrectLookupParameters),
+        never a 500: the admin checks lookups, not the values the list filters get."""
+        try:
+            return super().get_changelist_instance(request)
+        except (ValueError, OverflowError, ValidationError) as error:
+            raise IncorrectLookupParameters(error) from error
 
     def get_search_results(self, request, queryset, search_term):
         matches = search_condition(search_term)

@@ -229,11 +229,22 @@ def test_another_stores_order_page_answers_like_a_missing_order(staff_a, rows):
 
 @pytest.mark.parametrize(
     "query",
-    [{}, {"store": "B"}, {"q": "Bertha"}, {"q": "Bertha", "store": "B"}, {"q": "1001"}],
-    ids=["everything", "store-filter", "search", "search-and-store", "order-number"],
-)
+    [
+        {},
+        {"store": "B"},
+        {"q": "Bertha"},
+        {"q": "Bertha", "store": "B"},
+        {"q": "1001"},
+        {"store_id": "B"},
+        {"store__id__exact": "B"},
+        {"id": "ORDER_B"},
+    ],
+    ids=["everything", "store-filter", "search", "search-and-store", "order-number",
+         "store-id-lookup", "store-relation-lookup", "order-id-lookup"],
+)  # fmt: skip
 def test_the_export_never_contains_another_stores_orders(staff_a, rows, other_store, query):
-    query = {name: other_store.pk if value == "B" else value for name, value in query.items()}
+    stand_ins = {"B": other_store.pk, "ORDER_B": rows["order_b"].pk}
+    query = {name: stand_ins.get(value, value) for name, value in query.items()}
 
     exported = csv_rows(staff_a.get("/admin/orders/order/export/", query))
     listed = staff_a.get("/admin/orders/order/", query).context["cl"].result_list
@@ -243,6 +254,15 @@ def test_the_export_never_contains_another_stores_orders(staff_a, rows, other_st
     assert rows["order_b"].public_id not in exported_ids
     assert all(order.store_id != other_store.pk for order in listed)
     assert "Bertha Secret" not in str(exported)
+
+
+@pytest.mark.parametrize("lookup", ["store__name", "customer__name"])
+def test_the_export_refuses_lookups_through_relations(staff_a, rows, lookup):
+    # Django's answer to a lookup the admin does not offer: 400, nothing exported.
+    response = staff_a.get("/admin/orders/order/export/", {lookup: "Bertha Secret"})
+
+    assert response.status_code == 400
+    assert not response.streaming
 
 
 def test_the_export_has_the_members_orders(staff_a, rows):
@@ -339,6 +359,33 @@ def test_another_stores_note_or_refund_cannot_be_opened(staff_a, records, path):
     assert "Bertha" not in staff_a.get("/admin/").content.decode()
 
 
+@pytest.mark.parametrize("page", ["change/", "history/", "delete/"])
+@pytest.mark.parametrize(
+    ("path", "row"),
+    [
+        ("orders/order", "order_b"),
+        ("notes/ordernote", "ordernote_b"),
+        ("refunds/refund", "refund_b"),
+        ("orders/apikey", "key_b"),
+        ("orders/customer", "customer_b"),
+    ],
+)
+def test_every_page_of_another_stores_row_answers_like_a_missing_rows(
+    staff_a, rows, records, path, row, page
+):
+    found = {**rows, **records, "customer_b": rows["order_b"].customer}
+
+    foreign = staff_a.get(f"/admin/{path}/{found[row].pk}/{page}")
+    missing = staff_a.get(f"/admin/{path}/{uuid7()}/{page}")
+
+    assert foreign.status_code in {302, 403}
+    assert (foreign.status_code, foreign.get("Location")) == (
+        missing.status_code,
+        missing.get("Location"),
+    )
+    assert "Bertha" not in foreign.content.decode()
+
+
 @pytest.mark.parametrize("path", ["notes/ordernote", "refunds/refund"])
 def test_a_member_opens_their_own_note_or_refund(staff_a, records, path):
     record = records[f"{path.split('/')[1]}_a"]
@@ -430,6 +477,30 @@ def test_a_bulk_move_of_both_stores_orders_moves_only_the_members(staff_a, rows)
 
     assert [outcome.order.pk for outcome in response.context["outcomes"]] == [rows["order_a"].pk]
     assert Order.objects.get(pk=rows["order_a"].pk).status == "confirmed"
+    assert order_state(rows["order_b"]) == before
+
+
+def test_a_bulk_move_of_everything_listed_moves_only_the_members_orders(staff_a, rows, store):
+    second = make_order(store=store)
+    before = order_state(rows["order_b"])
+
+    response = staff_a.post(
+        "/admin/orders/order/",
+        {
+            "action": "move_to_status",
+            "select_across": "1",
+            "_selected_action": [str(rows["order_a"].pk)],
+            "to_status": "confirmed",
+            "reason": "",
+            "apply": "1",
+        },
+    )
+
+    assert {outcome.order.pk for outcome in response.context["outcomes"]} == {
+        rows["order_a"].pk,
+        second.pk,
+    }
+    assert set(Order.objects.filter(store=store).values_list("status", flat=True)) == {"confirmed"}
     assert order_state(rows["order_b"]) == before
 
 

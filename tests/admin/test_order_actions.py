@@ -216,7 +216,7 @@ def test_confirming_with_a_reason_moves_the_order_and_records_who_and_why(store,
     assert transition_buttons(response) == order.allowed_transitions == ["processing", "cancelled"]
     history = re.search(r'id="status-history">(.*?)</table>', response.content.decode(), re.S)
     assert re.search(
-        r"<td>ana</td>\s*<td>pending</td><td>confirmed</td>.*?<td>Payment verified</td>",
+        r"<td>ana</td>\s*<td>Pending</td><td>Confirmed</td>.*?<td>Payment verified</td>",
         history.group(1),
         re.S,
     )
