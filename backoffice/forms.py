@@ -6,11 +6,12 @@ from decimal import Decimal
 
 from django import forms
 
+from backoffice.once import new_form_token
 from notes.models import MAX_NOTE_LENGTH
 from orders.models import LineItem, OrderStatus
 from orders.services import ShipmentInput
 from orders.transitions import TRANSITIONS
-from refunds.services import RefundLineRequest
+from refunds.services import MAX_LINE_QUANTITY, RefundLineRequest
 
 # Undoing a sale deserves a word in the audit trail.
 REASON_REQUIRED = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
@@ -71,6 +72,7 @@ class ReasonForm(OrderChangeForm):
 
 
 class NoteForm(forms.Form):
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False, initial=new_form_token)
     content = forms.CharField(
         max_length=MAX_NOTE_LENGTH, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
     )
@@ -111,7 +113,8 @@ class RefundForm(OrderChangeForm):
         for item in line_items:
             left = item.quantity - item.refunded_quantity
             self.fields[self.quantity_field(item)] = forms.IntegerField(
-                min_value=0, initial=0, required=False, label=item.product_name,
+                min_value=0, max_value=MAX_LINE_QUANTITY, initial=0, required=False,
+                label=item.product_name,
                 widget=forms.NumberInput(attrs={"max": left, "size": 4}),
             )  # fmt: skip
 

@@ -7,7 +7,7 @@ from backoffice.forms import REASON_REQUIRED
 from notes.models import OrderNote
 from notes.selectors import notes_of
 from orders.models import Fulfillment, LineItem, Order, OrderStatus, PaymentStatus
-from orders.selectors import StatusChange, order_items, status_history
+from orders.selectors import StatusChange, fulfillments_of, order_items, status_history
 from orders.transitions import allowed_payment_targets
 from refunds.models import Refund
 from refunds.selectors import refunds_of
@@ -58,11 +58,9 @@ def order_page(*, order: Order) -> OrderPage:
     page = OrderPage(
         order=order,
         items=items,
-        fulfillments=list(
-            Fulfillment.objects.filter(store=store, order=order).order_by("created_at", "id")
-        ),
+        fulfillments=list(fulfillments_of(store=store, orders=[order])),
         refunds=list(refunds_of(store=store, orders=[order])),
-        notes=list(notes_of(store=store, orders=[order]).select_related("author_user")),
+        notes=list(notes_of(store=store, orders=[order])),
         history=status_history(store=store, order_ids=[order.pk]).get(order.pk, []),
         transitions=[
             TransitionButton(

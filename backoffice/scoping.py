@@ -55,13 +55,6 @@ def working_time_zone(user) -> zoneinfo.ZoneInfo | None:
         return None
 
 
-def is_member(user, store_id) -> bool:
-    ids = member_store_ids(user)
-    if ids is None:
-        return user.is_active and user.is_staff
-    return store_id in ids
-
-
 class StoreScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose rows, choices and permissions follow store membership.
 
@@ -94,12 +87,14 @@ class StoreScopedAdmin(admin.ModelAdmin):
         store_id = obj.pk if self.store_path == "pk" else getattr(obj, f"{self.store_path}_id")
         return store_id in ids
 
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        # A row never moves to another store: its orders, variants and keys would stay behind.
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and self.store_path == "store" and "store" not in fields:
-            fields.append("store")
-        return fields
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and self.store_path == "store" and "store" in form.base_fields:
+            # A row never moves to another store: its orders, variants and keys would stay
+            # behind. Disabled (not read-only), the field stays in the form, so the
+            # per-store unique constraints are still checked and a duplicate is a form error.
+            form.base_fields["store"].disabled = True
+        return form
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._is_member(request)

@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 from orders.exceptions import InvalidParameters, NotFound
 from orders.filters import OrderFilterSet
 from orders.ids import parse_public_id
-from orders.models import LineItem, Order, OrderStatus, Store
+from orders.models import Fulfillment, LineItem, Order, OrderStatus, Store
 from orders.models.base import MONEY
 from orders.pricing import to_cents
 
@@ -127,6 +127,13 @@ def order_items(*, store: Store, order: Order) -> QuerySet[LineItem]:
     return LineItem.objects.filter(store=store, order=order).order_by("created_at", "id")
 
 
+def fulfillments_of(*, store: Store, orders: Iterable[Order]) -> QuerySet[Fulfillment]:
+    """The shipments of `orders`, each order's oldest first."""
+    return Fulfillment.objects.filter(store=store, order__in=[o.pk for o in orders]).order_by(
+        "order_id", "created_at", "id"
+    )
+
+
 @dataclass(frozen=True)
 class StatusChange:
     from_status: str | None
@@ -223,15 +230,17 @@ class RowCount:
 
 
 def estimated_count(queryset: QuerySet, *, exact_up_to: int = EXACT_COUNT_UP_TO) -> RowCount:
-    """The rows of `queryset`: exact when PostgreSQL expects at most `exact_up_to` of them
-    (or on SQLite), else the planner's estimate, which costs an EXPLAIN."""
+    """The rows of `queryset`: exact up to `exact_up_to` (a count that stops reading
+    there), beyond it PostgreSQL's planner estimate (never below what was counted).
+    SQLite has no estimate and counts everything."""
     queryset = queryset.order_by()
-    if connection.vendor == "postgresql":
-        plan = json.loads(queryset.explain(format="json"))
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-        if estimate > exact_up_to:
-            return RowCount(estimate, is_estimate=True)
-    return RowCount(queryset.count())
+    counted = queryset[: exact_up_to + 1].count()
+    if counted <= exact_up_to:
+        return RowCount(counted)
+    if connection.vendor != "postgresql":
+        return RowCount(queryset.count())
+    plan = json.loads(queryset.explain(format="json"))
+    return RowCount(max(int(plan[0]["Plan"]["Plan Rows"]), counted), is_estimate=True)
 
 
 def order_status_counts(*, store: Store) -> dict[str, RowCount]:

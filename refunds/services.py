@@ -18,6 +18,9 @@ from orders.services import check_etag
 from refunds.models import Refund, RefundLine
 
 REFUNDABLE_PAYMENT = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
+# No line holds more units than its quantity column can: a bigger number is a typo, and
+# pricing it would overflow the decimal arithmetic. Inputs are checked against it.
+MAX_LINE_QUANTITY = 2**31 - 1
 
 
 class OrderNotRefundable(OrdoError):
@@ -74,6 +77,11 @@ class RefundQuote:
     @property
     def total(self) -> Decimal:
         return self.subtotal + self.tax + self.shipping
+
+    def amount_to_refund(self, amount: Decimal | None) -> Decimal:
+        """What a refund gives back: `amount` when given (a goodwill refund), else the
+        value of the quoted lines and shipping."""
+        return to_cents(amount) if amount is not None else self.total
 
     @property
     def over_quantity(self) -> list[LineQuote]:
@@ -152,6 +160,65 @@ def refund_quote(
     return quote
 
 
+def _not_refundable(order: Order) -> OrderNotRefundable | None:
+    if order.payment_status in REFUNDABLE_PAYMENT:
+        return None
+    return OrderNotRefundable(
+        f"Order #{order.order_number} is {order.status} with payment {order.payment_status}: "
+        "only paid or partially refunded orders can be refunded."
+        + (" Void an unpaid order instead." if order.is_voidable else ""),
+        details={"status": order.status, "payment_status": order.payment_status},
+    )
+
+
+def refund_refusals(*, order: Order, quote: RefundQuote, amount: Decimal | None) -> list[OrdoError]:
+    """Why refund_create would refuse a refund of `amount` (None: the quote's value) as
+    quoted, in the order it checks; empty when it would go through. The admin's refund
+    preview lists them, so what it promises is what the refund does."""
+    if (not_refundable := _not_refundable(order)) is not None:
+        return [not_refundable]
+    refusals: list[OrdoError] = []
+    if quote.over_quantity:
+        refusals.append(
+            RefundExceedsQuantity(
+                "More units than are left to refund on some lines; see details.",
+                details=[
+                    {
+                        "line_item_id": line.line_item.public_id,
+                        "requested": line.quantity,
+                        "refundable_quantity": line.refundable_quantity,
+                    }
+                    for line in quote.over_quantity
+                ],
+            )
+        )
+    refund_amount = quote.amount_to_refund(amount)
+    balance_details = {
+        "requested": str(refund_amount),
+        "refundable": str(quote.balance),
+        "total": str(order.total),
+        "refunded": str(order.refunded_amount),
+    }
+    if refund_amount <= 0:
+        refusals.append(
+            RefundExceedsBalance(
+                "Nothing to refund: the lines and shipping asked for are worth 0.00 "
+                f"{order.currency} (already refunded, or free).",
+                details=balance_details,
+            )
+        )
+    elif refund_amount > quote.balance:
+        refusals.append(
+            RefundExceedsBalance(
+                f"A refund of {refund_amount} {order.currency} is more than the "
+                f"{quote.balance} {order.currency} left to refund on order "
+                f"#{order.order_number}.",
+                details=balance_details,
+            )
+        )
+    return refusals
+
+
 @transaction.atomic
 def refund_create(
     *,
@@ -183,13 +250,8 @@ def refund_create(
     """
     order = Order.objects.select_for_update().get(store=store, pk=order.pk)
     check_etag(order, expected_etag)
-    if order.payment_status not in REFUNDABLE_PAYMENT:
-        raise OrderNotRefundable(
-            f"Order #{order.order_number} is {order.status} with payment {order.payment_status}: "
-            "only paid or partially refunded orders can be refunded."
-            + (" Void an unpaid order instead." if order.is_voidable else ""),
-            details={"status": order.status, "payment_status": order.payment_status},
-        )
+    if (not_refundable := _not_refundable(order)) is not None:
+        raise not_refundable
     if not lines and amount is None and not refund_shipping:
         raise InvalidParameters(
             {"line_items": "Give line_items to refund, an amount, or refund_shipping."}
@@ -207,38 +269,10 @@ def refund_create(
         store=store, order=order, lines=lines, refund_shipping=refund_shipping,
         line_items=line_items,
     )  # fmt: skip
-    over = quote.over_quantity
-    if over:
-        raise RefundExceedsQuantity(
-            "More units than are left to refund on some lines; see details.",
-            details=[
-                {
-                    "line_item_id": line.line_item.public_id,
-                    "requested": line.quantity,
-                    "refundable_quantity": line.refundable_quantity,
-                }
-                for line in over
-            ],
-        )
-    refund_amount = to_cents(amount) if amount is not None else quote.total
-    balance_details = {
-        "requested": str(refund_amount),
-        "refundable": str(quote.balance),
-        "total": str(order.total),
-        "refunded": str(order.refunded_amount),
-    }
-    if refund_amount <= 0:
-        raise RefundExceedsBalance(
-            "Nothing to refund: the lines and shipping asked for are worth 0.00 "
-            f"{order.currency} (already refunded, or free).",
-            details=balance_details,
-        )
-    if refund_amount > quote.balance:
-        raise RefundExceedsBalance(
-            f"A refund of {refund_amount} {order.currency} is more than the {quote.balance} "
-            f"{order.currency} left to refund on order #{order.order_number}.",
-            details=balance_details,
-        )
+    refusals = refund_refusals(order=order, quote=quote, amount=amount)
+    if refusals:
+        raise refusals[0]
+    refund_amount = quote.amount_to_refund(amount)
 
     restock = bool(lines) if restock is None else restock
     restocked = _give_back_units(store=store, quote=quote, restock=restock)

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Sum
 from django.http import HttpRequest
 
+from backoffice.once import new_form_token, spend_form_token
 from backoffice.scoping import StoreScopedAdmin, StoreScopedInline
 from orders.exceptions import InsufficientStock
 from orders.models import Customer, Product, ShippingMethod, TaxRate, Variant
@@ -20,9 +21,15 @@ class CustomerAdmin(StoreScopedAdmin):
     show_full_result_count = False
 
 
+# A delivery or a write-off of more than a million units at once is a typo.
+MAX_STOCK_CHANGE = 1_000_000
+
+
 class VariantForm(forms.ModelForm):
     stock_change = forms.IntegerField(
         required=False,
+        min_value=-MAX_STOCK_CHANGE,
+        max_value=MAX_STOCK_CHANGE,
         label="Add to stock",
         help_text="Units received (5) or written off (-2); added to the stock as it is then.",
     )
@@ -76,8 +83,12 @@ class VariantInline(StoreScopedInline):
     readonly_fields = ["stock"]
 
 
-# Columns a variant's form may write; `stock` only moves through variant_adjust_stock.
-VARIANT_FORM_COLUMNS = ["name", "sku", "price", "track_inventory"]
+class ProductForm(forms.ModelForm):
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False, initial=new_form_token)
+
+    class Meta:
+        model = Product
+        fields = ["store", "name"]
 
 
 @admin.register(Product)
@@ -85,6 +96,7 @@ class ProductAdmin(StoreScopedAdmin):
     list_display = ["name", "variant_count", "units_in_stock", "store", "created_at"]
     list_select_related = ["store"]
     search_fields = ["name", "variants__sku"]
+    form = ProductForm
     inlines = [VariantInline]
     allow_delete = True
 
@@ -112,13 +124,18 @@ class ProductAdmin(StoreScopedAdmin):
             if variant._state.adding:
                 variant.save()
             else:
-                variant.save(update_fields=VARIANT_FORM_COLUMNS)
-        for deleted in formset.deleted_objects:
-            deleted.delete()
-        for variant_form in formset.forms:
-            change_by = variant_form.cleaned_data.get("stock_change")
-            variant = variant_form.instance
-            if not change_by or variant.pk is None or variant in formset.deleted_objects:
+                # Never `stock`: it only moves through variant_adjust_stock.
+                variant.save(update_fields=VariantForm.Meta.fields)
+        changes = [(f.instance, f.cleaned_data.get("stock_change")) for f in formset.forms]
+        if any(change_by for _, change_by in changes) and not spend_form_token(
+            store=form.instance.store, token=form.cleaned_data.get("form_token", "")
+        ):
+            messages.error(
+                request, "This page was already saved once: its stock changes were not added again."
+            )
+            return
+        for variant, change_by in changes:
+            if not change_by or variant._state.adding:
                 continue
             try:
                 variant_adjust_stock(store=form.instance.store, variant=variant, change=change_by)

@@ -12,12 +12,18 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from backoffice.forms import NoteForm, ReasonForm, RefundForm, TransitionForm
+from backoffice.once import spend_form_token
 from notes.services import note_create
 from orders.exceptions import InvalidParameters, OrdoError, PreconditionFailed
 from orders.models import Order, OrderStatus, PaymentStatus
 from orders.selectors import order_items
-from orders.services import order_transition, order_update, order_void
-from refunds.services import refund_create, refund_quote
+from orders.services import check_etag, order_transition, order_update, order_void
+from refunds.services import (
+    RefundExceedsQuantity,
+    refund_create,
+    refund_quote,
+    refund_refusals,
+)
 
 
 def explain(error: OrdoError) -> str:
@@ -29,6 +35,15 @@ def explain(error: OrdoError) -> str:
         )
     if isinstance(error, InvalidParameters):
         return " ".join(dict.fromkeys(detail["message"] for detail in error.details))
+    if isinstance(error, RefundExceedsQuantity):
+        return (
+            "More units than are left to refund on some lines ("
+            + "; ".join(
+                f"{line['requested']} asked, {line['refundable_quantity']} left"
+                for line in error.details
+            )
+            + ")."
+        )
     return error.message
 
 
@@ -123,7 +138,9 @@ class OrderActions:
     def void_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = ReasonForm(request.POST)
-        form.is_valid()  # an over-long reason is dropped from cleaned_data: void without it
+        if not form.is_valid():
+            messages.error(request, form_errors(form))
+            return self._back_to(order)
         return self._attempt(
             request,
             order,
@@ -131,7 +148,7 @@ class OrderActions:
                 store=order.store,
                 order=order,
                 actor=request.user.get_username(),
-                reason=form.cleaned_data.get("reason", "").strip(),
+                reason=form.cleaned_data["reason"].strip(),
             ),
             done=f"Order #{order.order_number} is voided; its units are back in stock.",
             anchor="history",
@@ -140,7 +157,9 @@ class OrderActions:
     def mark_paid_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = ReasonForm(request.POST)
-        form.is_valid()
+        if not form.is_valid():
+            messages.error(request, form_errors(form))
+            return self._back_to(order)
         return self._attempt(
             request,
             order,
@@ -148,9 +167,9 @@ class OrderActions:
                 store=order.store,
                 order=order,
                 actor=request.user.get_username(),
-                reason=form.cleaned_data.get("reason", "").strip() or "Payment received",
+                reason=form.cleaned_data["reason"].strip() or "Payment received",
                 payment_status=PaymentStatus.PAID,
-                expected_etag=form.cleaned_data.get("etag") or None,
+                expected_etag=form.cleaned_data["etag"] or None,
             ),
             done=f"Order #{order.order_number} is marked paid.",
             anchor="history",
@@ -163,6 +182,9 @@ class OrderActions:
         if not form.is_valid():
             messages.error(request, form_errors(form))
             return self._back_to(order)
+        if not spend_form_token(store=order.store, token=form.cleaned_data["form_token"]):
+            messages.error(request, "This note was already sent once; it was not added again.")
+            return self._back_to(order, "notes")
         recipient = order.customer_email or "the customer"
         return self._attempt(
             request,
@@ -194,6 +216,9 @@ class OrderActions:
         data = form.cleaned_data
         try:
             if "confirm" not in request.POST:
+                # A preview of a page that is out of date would promise what the confirm
+                # then refuses: say so now.
+                check_etag(order, data["etag"] or None)
                 quote = refund_quote(
                     store=order.store,
                     order=order,
@@ -226,19 +251,7 @@ class OrderActions:
         return self._back_to(order, "refunds")
 
     def _refund_preview(self, request, order: Order, form: RefundForm, quote) -> HttpResponse:
-        amount = form.cleaned_data["amount"] or quote.total
-        problems = [
-            f"{line.line_item.product_name}: {line.quantity} asked, only "
-            f"{line.refundable_quantity} left to refund."
-            for line in quote.over_quantity
-        ]
-        if amount > quote.balance:
-            problems.append(
-                f"{amount} {order.currency} is more than the {quote.balance} {order.currency} "
-                "left to refund."
-            )
-        if amount <= 0:
-            problems.append("Nothing to refund: what you chose is worth 0.00.")
+        amount = form.cleaned_data["amount"]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -246,7 +259,11 @@ class OrderActions:
             "order": order,
             "form": form,
             "quote": quote,
-            "amount": amount,
-            "problems": problems,
+            "amount": quote.amount_to_refund(amount),
+            # The service's own refusals, so the preview never promises what it refuses.
+            "problems": [
+                explain(refusal)
+                for refusal in refund_refusals(order=order, quote=quote, amount=amount)
+            ],
         }
         return TemplateResponse(request, "admin/orders/order/refund_preview.html", context)

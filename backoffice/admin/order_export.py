@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.urls import path, reverse
 from django.utils import timezone
 
+from orders.ids import format_public_id
 from orders.models import Order
 
 # (header, column) in the order a spreadsheet reads well.
@@ -53,7 +54,7 @@ def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
     id_position = [column for _, column in CSV_COLUMNS].index("id")
     for row in rows:
         cells = [_cell(value) for value in row]
-        cells[id_position] = f"{Order.PUBLIC_ID_PREFIX}{row[id_position]}"
+        cells[id_position] = format_public_id(Order.PUBLIC_ID_PREFIX, row[id_position])
         yield writer.writerow(cells)
 
 

@@ -1,24 +1,55 @@
 """Stores, who works for them, and their API keys."""
 
+import zoneinfo
+
+import pycountry
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from backoffice.admin.display import badge
 from backoffice.scoping import StoreScopedAdmin
-from orders.models import ApiKey, Scope, Store, StoreMembership
+from orders.models import ApiKey, Order, Scope, Store, StoreMembership
 from orders.services import api_key_create, api_key_revoke
+
+
+class StoreForm(forms.ModelForm):
+    timezone = forms.TypedChoiceField(
+        choices=[(zone, zone) for zone in sorted(zoneinfo.available_timezones())],
+        help_text="The store's own time zone: its days in filters, the dashboard and exports.",
+    )
+
+    class Meta:
+        model = Store
+        fields = ["name", "currency", "timezone", "plan"]
+
+    def clean_currency(self) -> str:
+        code = self.cleaned_data["currency"].strip().upper()
+        if pycountry.currencies.get(alpha_3=code) is None:
+            raise forms.ValidationError(f"'{code}' is not an ISO 4217 currency code (USD, EUR…).")
+        return code
 
 
 @admin.register(Store)
 class StoreAdmin(StoreScopedAdmin):
     store_path = "pk"
+    form = StoreForm
     list_display = ["name", "public_id", "currency", "plan", "timezone", "created_at"]
-    readonly_fields = ["public_id", "next_order_number", "created_at"]
     fields = ["name", "public_id", "currency", "timezone", "plan", "next_order_number",
               "created_at"]  # fmt: skip
     search_fields = ["name"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        readonly = ["public_id", "next_order_number", "created_at"]
+        if not request.user.is_superuser:
+            readonly.append("plan")  # what the store pays for is Ordo's to set
+        if obj is not None and Order.objects.filter(store=obj).exists():
+            # Every price, total and refund of its orders is in this currency.
+            readonly.append("currency")
+        return readonly
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
@@ -46,6 +77,8 @@ class ApiKeyChangeForm(forms.ModelForm):
 
     def clean_expires_at(self):
         expires_at = self.cleaned_data.get("expires_at")
+        if "expires_at" not in self.changed_data:
+            return expires_at  # an expired key may still be renamed
         if expires_at is not None and expires_at <= timezone.now():
             raise forms.ValidationError(
                 "Choose a moment in the future, or leave it empty. To stop a key now, revoke it."
@@ -107,11 +140,25 @@ class ApiKeyAdmin(StoreScopedAdmin):
             created_by=request.user,
         )
         obj.pk = api_key.pk
-        obj.refresh_from_db()  # the message and the admin log name the key by its prefix
-        messages.warning(
+        obj.refresh_from_db()  # the page and the admin log name the key by its prefix
+        obj.raw_key_shown_once = raw_key
+
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue=None):
+        """The new key, on a page of its own that is never cached. Not in a message:
+        messages may travel in a cookie, and the raw key must not."""
+        response = TemplateResponse(
             request,
-            f"Copy this key now: it is shown only once, and only its prefix is kept. {raw_key}",
+            "admin/orders/apikey/issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": f"API key {obj} created",
+                "api_key": obj,
+                "raw_key": obj.raw_key_shown_once,
+            },
         )
+        add_never_cache_headers(response)
+        return response
 
     @admin.display(description="Scopes")
     def scope_list(self, api_key: ApiKey) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from orders import selectors
 from orders.api.serializers import FulfillmentSerializer, LineItemSerializer, StatusChangeSerializer
 from orders.exceptions import InvalidParameters
-from orders.models import Fulfillment, LineItem, Order, Store
+from orders.models import LineItem, Order, Store
 
 Loader = Callable[[Store, Sequence[Order]], dict[Any, list[dict]]]
 
@@ -76,10 +76,7 @@ def _load_items(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
 
 
 def _load_fulfillments(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
-    rows = Fulfillment.objects.filter(store=store, order__in=[o.pk for o in orders]).order_by(
-        "order_id", "created_at", "id"
-    )
-    return _grouped(rows, FulfillmentSerializer)
+    return _grouped(selectors.fulfillments_of(store=store, orders=orders), FulfillmentSerializer)
 
 
 def _load_status_history(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:

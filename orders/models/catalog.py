@@ -21,12 +21,17 @@ class Customer(StoreOwned):
                 fields=["store", "email"],
                 condition=~Q(email=""),
                 name="customer_unique_store_email",
+                violation_error_message="A customer with this email already exists in this store.",
             )
         ]
         indexes = [models.Index(fields=["store", "name"], name="customer_store_name")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.email else self.name
+
+    def clean(self) -> None:
+        # Orders find their customer by the lower-cased email (order_create).
+        self.email = self.email.strip().lower()
 
 
 class Product(StoreOwned):
@@ -105,6 +110,11 @@ class TaxRate(StoreOwned):
                 condition=Q(rate__gte=0) & Q(rate__lte=1), name="taxrate_rate_between_0_and_1"
             ),
         ]
+
+    def clean(self) -> None:
+        # tax_rate_for looks rates up by the upper-cased codes an address carries.
+        self.country_code = self.country_code.strip().upper()
+        self.province = self.province.strip()
 
     def __str__(self) -> str:
         region = f"{self.country_code}/{self.province}" if self.province else self.country_code

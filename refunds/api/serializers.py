@@ -6,6 +6,7 @@ from orders.api.fields import MoneyField, PublicIdField, TimestampField
 from orders.api.inputs import PublicIdInput, StrictSerializer
 from orders.api.serializers import ObjectTypeField
 from orders.models import LineItem, Order
+from refunds.services import MAX_LINE_QUANTITY
 
 
 class RefundLineSerializer(serializers.Serializer):
@@ -33,7 +34,7 @@ class RefundSerializer(serializers.Serializer):
 
 class RefundLineInputSerializer(StrictSerializer):
     line_item_id = PublicIdInput(LineItem.PUBLIC_ID_PREFIX)
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class RefundCreateSerializer(StrictSerializer):

@@ -444,7 +444,7 @@ def test_a_member_issues_a_key_for_their_store(staff_a, store):
 
     response = staff_a.post("/admin/orders/apikey/add/", form)
 
-    assert response.status_code == 302
+    assert response.status_code == 200  # the page that shows the new key once
     assert ApiKey.objects.get(name="ERP sync").store == store
 
 

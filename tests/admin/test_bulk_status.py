@@ -152,11 +152,11 @@ def test_pending_orders_are_confirmed_and_a_completed_one_is_refused_with_the_re
 
     assert response.status_code == 200
     assert outcomes(response) == [
-        (1001, "pending", "Moved to confirmed"),
-        (1002, "pending", "Moved to confirmed"),
+        (1001, "Pending", "Moved to Confirmed"),
+        (1002, "Pending", "Moved to Confirmed"),
         (
             1003,
-            "completed",
+            "Completed",
             "Refused: An order cannot go from &#x27;completed&#x27; to &#x27;confirmed&#x27;. "
             "Allowed next: returned.",
         ),
@@ -197,10 +197,10 @@ def test_cancelling_refuses_the_paid_order_with_refund_first_and_releases_the_ot
     response = apply(browser, [unpaid, paid], "cancelled", "Supplier out of stock")
 
     assert outcomes(response) == [
-        (1001, "pending", "Moved to cancelled"),
+        (1001, "Pending", "Moved to Cancelled"),
         (
             1002,
-            "confirmed",
+            "Confirmed",
             "Refused: Order #1002 is paid: refund the payment before cancelling it.",
         ),
     ]
@@ -219,7 +219,7 @@ def test_an_order_already_in_the_status_is_left_as_it_is(store, browser):
 
     response = apply(browser, [confirmed], "confirmed")
 
-    assert outcomes(response) == [(1001, "confirmed", "Refused: Already Confirmed.")]
+    assert outcomes(response) == [(1001, "Confirmed", "Refused: Already Confirmed.")]
     assert state() == before
 
 
@@ -260,9 +260,9 @@ def test_select_across_moves_every_order_of_the_filtered_list(store, browser):
 
     assert "The 3 order(s)" in form.content.decode()
     assert outcomes(response) == [
-        (1001, "pending", "Moved to confirmed"),
-        (1002, "pending", "Moved to confirmed"),
-        (1003, "pending", "Moved to confirmed"),
+        (1001, "Pending", "Moved to Confirmed"),
+        (1002, "Pending", "Moved to Confirmed"),
+        (1003, "Pending", "Moved to Confirmed"),
     ]
     assert [status_of(order) for order in pending] == ["confirmed"] * 3
     assert state_of(confirmed) == confirmed_before
@@ -304,6 +304,6 @@ def test_another_stores_orders_cannot_be_moved_by_their_ids(store, other_store, 
 
     response = apply(browser, [own, foreign], "confirmed", "Batch")
 
-    assert outcomes(response) == [(1001, "pending", "Moved to confirmed")]
+    assert outcomes(response) == [(1001, "Pending", "Moved to Confirmed")]
     assert status_of(own) == "confirmed"
     assert state_of(foreign) == foreign_before

@@ -14,8 +14,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.admin import catalog
-from orders.models import Product, StoreMembership, Variant
-from tests.factories import make_variant
+from orders.models import Customer, Product, ShippingMethod, StoreMembership, TaxRate, Variant
+from orders.services import tax_rate_for
+from tests.factories import make_customer, make_shipping_method, make_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -346,3 +347,88 @@ def test_the_same_sku_in_another_store_is_fine(browser, other_store, mug):
     save(browser, mug, data, **{"variants-0-sku": "MUG-RED"})
 
     assert row(mug).sku == "MUG-RED"
+
+
+# --- review fixes: repeats, bounds, per-store uniqueness, normalised codes -------------------
+
+
+def test_a_product_page_saved_twice_adds_its_stock_once(browser, mug):
+    data = open_product(browser, mug)
+    save(browser, mug, data, **{"variants-0-stock_change": "5"})
+
+    response = save(browser, mug, data, **{"variants-0-stock_change": "5"})
+
+    assert row(mug).stock == 15
+    assert (
+        "error",
+        "This page was already saved once: its stock changes were not added again.",
+    ) in messages_of(response)
+
+
+@pytest.mark.parametrize("change", ["1000001", "-1000001", str(10**20)])
+def test_an_out_of_range_stock_change_is_a_form_error_not_a_500(browser, mug, change):
+    data = open_product(browser, mug)
+
+    response = save(browser, mug, data, **{"variants-0-stock_change": change})
+
+    assert response.status_code == 200
+    assert response.redirect_chain == []  # still on the product page, with the error
+    assert "Ensure this value is" in response.content.decode()
+    assert row(mug).stock == 10
+
+
+def test_a_shipping_code_the_store_already_uses_is_a_form_error_not_a_500(browser, store):
+    make_shipping_method(store=store, code="standard")
+    express = make_shipping_method(store=store, code="express", price="12.00")
+
+    response = browser.post(
+        f"/admin/orders/shippingmethod/{express.pk}/change/",
+        {"code": "standard", "name": "Express", "price": "12.00", "is_active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert ShippingMethod.objects.get(pk=express.pk).code == "express"
+
+
+def test_a_rows_store_cannot_be_changed_by_posting_another(browser, store, other_store):
+    StoreMembership.objects.create(store=other_store, user=get_user_model().objects.get())
+    express = make_shipping_method(store=store, code="express", price="12.00")
+
+    browser.post(
+        f"/admin/orders/shippingmethod/{express.pk}/change/",
+        {"store": str(other_store.pk), "code": "express", "name": "Express", "price": "12.00"},
+    )
+
+    assert ShippingMethod.objects.get(pk=express.pk).store == store
+
+
+def test_a_tax_rate_typed_in_lower_case_is_found_for_orders(browser, store):
+    browser.post(
+        "/admin/orders/taxrate/add/",
+        {"store": str(store.pk), "country_code": " us", "province": "OR ", "rate": "0.11"},
+    )
+
+    assert TaxRate.objects.values_list("country_code", "province").get() == ("US", "OR")
+    assert tax_rate_for(store=store, country_code="US", province="OR") == Decimal("0.11")
+
+
+def test_a_customer_email_is_kept_lower_case_and_unique_per_store(browser, store):
+    make_customer(store=store, name="Jane", email="jane@example.com")
+
+    added = browser.post(
+        "/admin/orders/customer/add/",
+        {"store": str(store.pk), "name": "Max", "email": "Max@Example.COM"},
+    )
+    duplicate = browser.post(
+        "/admin/orders/customer/add/",
+        {"store": str(store.pk), "name": "Jane again", "email": "JANE@example.com"},
+    )
+
+    assert added.status_code == 302
+    assert Customer.objects.filter(email="max@example.com").exists()
+    assert duplicate.status_code == 200
+    assert "A customer with this email already exists in this store." in (
+        duplicate.content.decode()
+    )
+    assert Customer.objects.count() == 2

@@ -565,7 +565,9 @@ def test_the_refund_preview_shows_the_figures_and_changes_nothing(store, browser
     assert state(order) == before
     body = response.content.decode()
     assert re.search(r'id="refund-amount">26.64 USD<', body)
-    assert "<td>Ceramic Mug</td><td>1</td><td>24.00</td><td>2.64</td><td>26.64</td>" in body
+    assert (
+        "<td>Ceramic Mug</td><td>1</td><td>2</td><td>24.00</td><td>2.64</td><td>26.64</td>" in body
+    )
     assert "59.27 USD" in body  # what is left to refund
     assert "refund-problems" not in body
     assert 'id="refund-confirm"' in body
@@ -577,11 +579,14 @@ def test_the_refund_preview_shows_the_figures_and_changes_nothing(store, browser
         (
             {"quantity": 3},
             [
-                "Ceramic Mug: 3 asked, only 2 left to refund.",
-                "79.92 USD is more than the 59.27 USD left to refund.",
+                "More units than are left to refund on some lines (3 asked, 2 left).",
+                "A refund of 79.92 USD is more than the 59.27 USD left to refund on order #1001.",
             ],
         ),
-        ({"amount": "100.00"}, ["100.00 USD is more than the 59.27 USD left to refund."]),
+        (
+            {"amount": "100.00"},
+            ["A refund of 100.00 USD is more than the 59.27 USD left to refund on order #1001."],
+        ),
     ],
     ids=["more units than ordered", "more money than paid"],
 )
@@ -834,3 +839,67 @@ def test_an_action_on_an_order_that_does_not_exist_is_404(browser, action):
     )
 
     assert response.status_code == 404
+
+
+# --- forms sent twice, or from a stale page -----------------------------------------------------
+
+
+def test_a_note_form_sent_twice_adds_the_note_once(store, browser, staff):
+    order = make_order(store=store, customer_email="jane@example.com")
+    page = browser.get(page_url(order))
+    sent = {**{name: values[0] for name, values in form_fields(page, "note-form").items()},
+            "content": "Your parcel left today.", "visibility": "customer"}  # fmt: skip
+
+    browser.post(url(order, "notes"), sent, follow=True)  # its message is read here
+    response = browser.post(url(order, "notes"), sent, follow=True)
+
+    assert OrderNote.objects.filter(order=order).count() == 1
+    assert DBTaskResult.objects.count() == 1  # one email, not two
+    assert messages_of(response) == [
+        ("error", "This note was already sent once; it was not added again.")
+    ]
+
+
+def test_a_refund_preview_from_a_stale_page_says_so_instead_of_promising(store, browser, catalog):
+    order = placed_order(store, catalog, paid=True)
+    stale_etag = order.etag
+    order_update(store=store, order=order, actor="system", details={"po_number": "PO-9"})
+    before = state(order)
+    line = order.items.get()
+
+    response = browser.post(
+        url(order, "refund"), {"etag": stale_etag, f"quantity_{line.pk}": "1"}, follow=True
+    )
+
+    [(level, message)] = messages_of(response)
+    assert (level, message.startswith("Someone changed this order")) == ("error", True)
+    assert "refund-confirm" not in response.content.decode()
+    assert state(order) == before
+
+
+@pytest.mark.parametrize("action", ["void", "mark-paid"])
+def test_an_over_long_reason_is_refused_rather_than_dropped(store, browser, action):
+    order = make_order(store=store)
+    before = state(order)
+
+    response = browser.post(url(order, action), {"reason": "x" * 1001}, follow=True)
+
+    [(level, message)] = messages_of(response)
+    assert level == "error"
+    assert "at most 1000 characters" in message
+    assert state(order) == before
+
+
+def test_a_refund_of_more_units_than_any_line_holds_is_refused_not_a_500(store, browser, catalog):
+    order = placed_order(store, catalog, paid=True)
+    before = state(order)
+    line = order.items.get()
+
+    response = browser.post(
+        url(order, "refund"), {"etag": order.etag, f"quantity_{line.pk}": str(10**30)}, follow=True
+    )
+
+    [(level, message)] = messages_of(response)
+    assert level == "error"
+    assert "Ceramic Mug: Ensure this value is less than or equal to 2147483647." in message
+    assert state(order) == before

@@ -9,11 +9,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
 from orders.selectors import (
     DailySales,
     RowCount,
     daily_sales,
+    estimated_count,
     latest_orders,
     order_countries,
     order_status_counts,
@@ -274,3 +275,24 @@ def test_latest_orders_placed_at_the_same_moment_keep_a_stable_order(store):
 
     assert latest == sorted(orders, key=lambda order: order.pk, reverse=True)
     assert list(latest_orders(store=store)) == latest
+
+
+# --- estimated_count ------------------------------------------------------------------------
+
+
+def test_a_count_up_to_the_limit_is_exact(store):
+    for _ in range(3):
+        make_order(store=store)
+
+    assert estimated_count(Order.objects.filter(store=store), exact_up_to=3) == RowCount(3)
+
+
+def test_beyond_the_limit_postgresql_estimates_and_never_says_less_than_it_counted(store):
+    for _ in range(7):
+        make_order(store=store)
+
+    counted = estimated_count(Order.objects.filter(store=store), exact_up_to=5)
+
+    # PostgreSQL's planner guesses (and says so); SQLite has no guess and counts.
+    assert counted.is_estimate == (connection.vendor == "postgresql")
+    assert counted.value >= 6 if counted.is_estimate else counted.value == 7

@@ -455,6 +455,25 @@ def test_line_quantity_limits_hold_across_several_refunds(client, store, catalog
     assert Refund.objects.filter(order=row(order)).count() == 2
 
 
+@pytest.mark.parametrize("path", ["refund", "refunds/calculate"])
+def test_a_quantity_no_line_could_hold_is_a_validation_error_not_a_500(
+    client, store, catalog, path
+):
+    # Pricing 10^30 units would overflow the decimal arithmetic: the input is refused first.
+    order = paid_order(client, store, [(catalog["mug"], 3)])
+    before = state(order)
+
+    response = client.post(
+        f"/v1/orders/{order['id']}/{path}",
+        {"line_items": [line(order, quantity=10**30)]},
+        format="json",
+    )
+
+    error = error_of(response, 400, "VALIDATION_ERROR")
+    assert [detail["field"] for detail in error["details"]] == ["line_items[0].quantity"]
+    assert state(order) == before
+
+
 def test_one_line_named_twice_in_a_request_counts_both(client, store, catalog):
     order = paid_order(client, store, [(catalog["mug"], 3)])
     before = state(order)
