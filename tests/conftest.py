@@ -4,6 +4,13 @@ from rest_framework.test import APIClient
 from tests.factories import make_api_key, make_store
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The default hasher spends most of a second per hash by design; the suite creates
+    # hundreds of staff users, and what it tests is never the hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def store(db):
     return make_store(name="Acme Outfitters")

@@ -70,10 +70,7 @@ def paid_order(transactional_db) -> Order:
 
 
 @pytest.fixture
-def staff_member(paid_order, settings):
-    # The default hasher spends most of a second per hash, and the test hashes twice
-    # (creating the user, logging in); what is tested here is not the hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def staff_member(paid_order):
     user = get_user_model().objects.create_user(USERNAME, password=PASSWORD, is_staff=True)
     StoreMembership.objects.create(store=paid_order.store, user=user)
     return user
