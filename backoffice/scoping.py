@@ -87,6 +87,13 @@ class StoreScopedAdmin(admin.ModelAdmin):
         store_id = obj.pk if self.store_path == "pk" else getattr(obj, f"{self.store_path}_id")
         return store_id in ids
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        initial = super().get_changeform_initial_data(request)
+        ids = self._store_ids(request)
+        if self.store_path == "store" and ids is not None and len(ids) == 1:
+            initial.setdefault("store", next(iter(ids)))  # someone with one store adds to it
+        return initial
+
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         if obj is not None and self.store_path == "store" and "store" in form.base_fields:

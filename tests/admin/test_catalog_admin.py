@@ -432,3 +432,9 @@ def test_a_customer_email_is_kept_lower_case_and_unique_per_store(browser, store
         duplicate.content.decode()
     )
     assert Customer.objects.count() == 2
+
+
+def test_someone_with_one_store_adds_to_it_without_choosing(browser, store):
+    response = browser.get("/admin/orders/shippingmethod/add/")
+
+    assert response.context["adminform"].form.initial["store"] == store.pk
