@@ -55,6 +55,20 @@ def working_time_zone(user) -> zoneinfo.ZoneInfo | None:
         return None
 
 
+def member_choices(db_field, user) -> QuerySet | None:
+    """The choices of a foreign key in `user`'s forms: stores, or a store's rows, of the
+    user's stores only; None (Django's default) for anything else or a superuser."""
+    ids = member_store_ids(user)
+    related = db_field.related_model
+    if ids is None:
+        return None
+    if related is Store:
+        return Store.objects.filter(pk__in=ids)
+    if any(field.name == "store" for field in related._meta.fields):
+        return related._default_manager.filter(store_id__in=ids)
+    return None
+
+
 class StoreScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose rows, choices and permissions follow store membership.
 
@@ -119,14 +133,9 @@ class StoreScopedAdmin(admin.ModelAdmin):
         return self.allow_delete and self._is_member(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        """Choices of a store, or of a store's rows, are limited to the user's stores."""
-        ids = self._store_ids(request)
-        related = db_field.related_model
-        if ids is not None:
-            if related is Store:
-                kwargs["queryset"] = Store.objects.filter(pk__in=ids)
-            elif any(field.name == "store" for field in related._meta.fields):
-                kwargs["queryset"] = related._default_manager.filter(store_id__in=ids)
+        choices = member_choices(db_field, request.user)
+        if choices is not None:
+            kwargs["queryset"] = choices
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -155,8 +164,7 @@ class StoreScopedInline(admin.TabularInline):
         return self.allow_delete and self._is_member(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        ids = member_store_ids(request.user)
-        related = db_field.related_model
-        if ids is not None and any(field.name == "store" for field in related._meta.fields):
-            kwargs["queryset"] = related._default_manager.filter(store_id__in=ids)
+        choices = member_choices(db_field, request.user)
+        if choices is not None:
+            kwargs["queryset"] = choices
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

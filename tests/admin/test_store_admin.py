@@ -87,3 +87,10 @@ def test_an_unknown_currency_or_time_zone_is_refused(owner, store, field, value,
     assert response.status_code == 200
     assert message in response.content.decode()
     assert getattr(Store.objects.get(pk=store.pk), field) == getattr(store, field)
+
+
+def test_a_superuser_may_choose_any_store_for_a_new_row(superuser, store, other_store):
+    response = superuser.get("/admin/orders/shippingmethod/add/")
+
+    choices = response.context["adminform"].form.fields["store"].queryset
+    assert set(choices) == {store, other_store}
