@@ -5,6 +5,8 @@ import itertools
 from datetime import datetime
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
 
 from orders.history import set_history_actor
@@ -17,6 +19,7 @@ from orders.models import (
     Scope,
     ShippingMethod,
     Store,
+    StoreMembership,
     TaxRate,
     Variant,
 )
@@ -134,3 +137,13 @@ def make_fulfillment(
     return Fulfillment.objects.create(
         store_id=order.store_id, order=order, carrier=carrier, tracking_number=tracking_number
     )
+
+
+def staff_client(*stores: Store, username: str = "ana@a.example") -> Client:
+    """An admin client logged in as a staff user who works for `stores`."""
+    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
+    for store in stores:
+        StoreMembership.objects.create(store=store, user=user)
+    client = Client()
+    client.force_login(user)
+    return client

@@ -16,20 +16,11 @@ from django.utils import timezone
 
 from notes.services import note_create
 from orders.history import set_history_actor
-from orders.models import Order, StoreMembership
+from orders.models import Order
 from refunds.services import RefundLineRequest, refund_create
-from tests.factories import make_fulfillment, make_order, make_store
+from tests.factories import make_fulfillment, make_order, make_store, staff_client
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_client(*stores, username: str = "ana@a.example") -> Client:
-    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
-    for each in stores:
-        StoreMembership.objects.create(store=each, user=user)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -9,27 +9,16 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 
 from backoffice.dashboard import nice_ceiling, sales_chart
-from orders.models import OrderStatus, StoreMembership
+from orders.models import OrderStatus
 from orders.selectors import DailySales
-from tests.factories import make_order, make_store
+from tests.factories import make_order, make_store, staff_client
 
 pytestmark = pytest.mark.django_db
 
 LA = ZoneInfo("America/Los_Angeles")
-
-
-def staff_client(*stores, username: str = "ana@a.example") -> Client:
-    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
-    for each in stores:
-        StoreMembership.objects.create(store=each, user=user)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def status_links(body: str) -> dict[str, tuple[str, str]]:

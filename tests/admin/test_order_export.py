@@ -10,11 +10,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
-from orders.models import StoreMembership
-from tests.factories import make_order, make_shipping_method, make_store
+from tests.factories import make_order, make_shipping_method, make_store, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +23,6 @@ HEADER = [
     "discount_amount", "shipping_cost", "tax_amount", "total", "refunded_amount", "item_count",
     "shipping_method", "city", "province", "postal_code", "country_code",
 ]  # fmt: skip
-
-
-def staff_client(*stores, username: str = "ana@a.example") -> Client:
-    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
-    for each in stores:
-        StoreMembership.objects.create(store=each, user=user)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
