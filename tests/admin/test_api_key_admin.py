@@ -7,12 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from orders.models import ApiKey, StoreMembership
+from orders.models import ApiKey
 from orders.models.store import API_KEY_LOOKUP_LENGTH, hash_api_key
 from orders.services import api_key_create
 from tests.factories import make_order
@@ -22,21 +20,6 @@ pytestmark = pytest.mark.django_db
 ADD_URL = "/admin/orders/apikey/add/"
 LIST_URL = "/admin/orders/apikey/"
 RAW_KEY = re.compile(r"wk_live_[A-Za-z0-9_-]{40}")
-
-
-@pytest.fixture
-def staff(store):
-    user = get_user_model().objects.create_user("ana", password="pw", is_staff=True)
-    StoreMembership.objects.create(store=store, user=user)
-    return user
-
-
-@pytest.fixture
-def browser(staff):
-    """Ana, a staff member of `store`, logged in to the admin."""
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def in_a_month() -> datetime:

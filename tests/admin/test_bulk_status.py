@@ -6,27 +6,15 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from backoffice.admin import order_bulk
-from orders.models import Order, StoreMembership, Variant
+from orders.models import Order, Variant
 from orders.selectors import status_history
 from tests.factories import make_order, make_variant
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/admin/orders/order/"
-
-
-@pytest.fixture
-def browser(store):
-    """Ana, a staff member of `store`, logged in to the admin."""
-    user = get_user_model().objects.create_user("ana", password="pw", is_staff=True)
-    StoreMembership.objects.create(store=store, user=user)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def choose(browser, orders, *, path=LIST_URL, select_across=False, **extra):

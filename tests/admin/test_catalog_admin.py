@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import F
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.admin import catalog
@@ -19,16 +18,6 @@ from orders.services import tax_rate_for
 from tests.factories import make_customer, make_shipping_method, make_variant
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def browser(store):
-    """Ana, a staff member of `store`, logged in to the admin."""
-    user = get_user_model().objects.create_user("ana", password="pw", is_staff=True)
-    StoreMembership.objects.create(store=store, user=user)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

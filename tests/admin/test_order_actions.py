@@ -47,21 +47,6 @@ STALE_PAGE = (
 
 
 @pytest.fixture
-def staff(store):
-    user = get_user_model().objects.create_user("ana", password="pw", is_staff=True)
-    StoreMembership.objects.create(store=store, user=user)
-    return user
-
-
-@pytest.fixture
-def browser(staff):
-    """Ana, a staff member of `store`, logged in to the admin."""
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def outsider(other_store):
     """A staff member of another store only."""
     user = get_user_model().objects.create_user("otto", password="pw", is_staff=True)
