@@ -13,7 +13,9 @@ from orders.services import ShipmentInput
 from orders.transitions import TRANSITIONS
 from refunds.services import MAX_LINE_QUANTITY, RefundLineRequest
 
-# Undoing a sale deserves a word in the audit trail.
+# Undoing a sale deserves a word in the audit trail. The admin asks staff for it; the API
+# does not, and must not: seed 000 clients cancel with {"status": "cancelled"} alone, so this
+# is a rule of these forms, not of the status machine (orders.transitions).
 REASON_REQUIRED = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
 # Statuses a bulk move may aim at: any the transition table leads to, but shipping (every
 # order would need its own tracking number) and voiding (its own button, unpaid orders only).

@@ -8,10 +8,10 @@ from notes.models import OrderNote
 from notes.selectors import notes_of
 from orders.models import Fulfillment, LineItem, Order, OrderStatus, PaymentStatus
 from orders.selectors import StatusChange, fulfillments_of, order_items, status_history
-from orders.transitions import allowed_payment_targets
+from orders.transitions import MONEY_HELD, allowed_payment_targets
 from refunds.models import Refund
 from refunds.selectors import refunds_of
-from refunds.services import REFUNDABLE_PAYMENT, RefundQuote, refund_quote
+from refunds.services import RefundQuote, refund_quote
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def order_page(*, order: Order) -> OrderPage:
         order=order,
         items=items,
         fulfillments=list(fulfillments_of(store=store, orders=[order])),
-        refunds=list(refunds_of(store=store, orders=[order])),
+        refunds=refunds_of(store=store, orders=[order]),
         notes=list(notes_of(store=store, orders=[order])),
         history=status_history(store=store, order_ids=[order.pk]).get(order.pk, []),
         transitions=[
@@ -74,7 +74,7 @@ def order_page(*, order: Order) -> OrderPage:
         can_mark_paid=PaymentStatus.PAID
         in allowed_payment_targets(status=order.status, payment_status=order.payment_status),
     )
-    if order.payment_status in REFUNDABLE_PAYMENT:
+    if order.payment_status in MONEY_HELD:
         page.refundable = refund_quote(
             store=store,
             order=order,

@@ -3,9 +3,13 @@
 DATABASE_URL   database (default: SQLite file db.sqlite3 beside manage.py)
 REDIS_URL      optional cache
 EMAIL_URL      outgoing mail: smtp://user:pass@host:587?tls=1, smtps://…, console://
-SECRET_KEY     required when DEBUG is off
+SECRET_KEY     required (`make run` writes a random development one to .env)
 DEBUG          "1"/"true" to enable debug pages (default off)
 ALLOWED_HOSTS  comma separated (default: localhost names)
+ORDO_ENV_FILE  the local development file to read (default: .env beside manage.py)
+
+Any of the others may also be a line of the development file (`NAME=value`), which make
+writes once; a variable set in the environment always wins over the file.
 """
 
 import os
@@ -14,8 +18,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The development set-up: a git-ignored file that `make run` (or any make target) writes
+# once with a random SECRET_KEY, so every `manage.py` command and `python -m pytest` run
+# by hand finds the same settings as make does. A production host has no such file and
+# sets real environment variables, which this never overrides.
+DEV_ENV_FILE = Path(os.environ.get("ORDO_ENV_FILE") or BASE_DIR / ".env")
+load_dotenv(DEV_ENV_FILE, override=False)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -28,12 +40,23 @@ def env_bool(name: str, default: bool = False) -> bool:
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and os.environ.get("ORDO_ALLOW_DEV_SECRET") != "1":
-        # The make targets and the test suite set ORDO_ALLOW_DEV_SECRET; production must not.
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY (or DEBUG=1 for local development)."
+    # No fallback key, not even with DEBUG: a server started without one must not sign
+    # sessions and CSRF tokens with a key anyone can read in this repository.
+    if DEV_ENV_FILE.exists():
+        development = (
+            f"For local development, {DEV_ENV_FILE} has no SECRET_KEY line: add one, or "
+            "delete the file and run `make .env` to write a new one."
         )
-    SECRET_KEY = "ordo-insecure-development-key-do-not-use-in-production"
+    else:
+        development = (
+            "For local development, run `make run` (or `make .env`) once: it writes a "
+            f"random development key to {DEV_ENV_FILE}."
+        )
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. In production, set the SECRET_KEY environment variable to "
+        "a long random string (python -c 'import secrets; print(secrets.token_urlsafe(50))'). "
+        + development
+    )
 
 ALLOWED_HOSTS = [
     host.strip()
@@ -205,8 +228,8 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"ApiKeyHeader": []}, {"ApiKeyQuery": []}],
     "ENUM_NAME_OVERRIDES": {
-        "OrderStatusEnum": "orders.models.order.OrderStatus",
-        "PaymentStatusEnum": "orders.models.order.PaymentStatus",
+        "OrderStatusEnum": "orders.models.statuses.OrderStatus",
+        "PaymentStatusEnum": "orders.models.statuses.PaymentStatus",
     },
 }
 

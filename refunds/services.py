@@ -15,9 +15,9 @@ from orders.history import set_history_actor
 from orders.models import LineItem, Order, PaymentStatus, Store, Variant
 from orders.pricing import to_cents
 from orders.services import check_etag
+from orders.transitions import MONEY_HELD
 from refunds.models import Refund, RefundLine
 
-REFUNDABLE_PAYMENT = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
 # No line holds more units than its quantity column can: a bigger number is a typo, and
 # pricing it would overflow the decimal arithmetic. Inputs are checked against it.
 MAX_LINE_QUANTITY = 2**31 - 1
@@ -135,7 +135,7 @@ def refund_quote(
     for line in lines:
         wanted[line.line_item_id] += line.quantity
     # Only money the store holds can go back: an unpaid order has nothing refundable.
-    paid = order.payment_status in REFUNDABLE_PAYMENT
+    paid = order.payment_status in MONEY_HELD
     quote = RefundQuote(balance=order.total - order.refunded_amount if paid else Decimal("0.00"))
     for line_item_id, quantity in wanted.items():
         item = line_items[line_item_id]
@@ -161,7 +161,7 @@ def refund_quote(
 
 
 def _not_refundable(order: Order) -> OrderNotRefundable | None:
-    if order.payment_status in REFUNDABLE_PAYMENT:
+    if order.payment_status in MONEY_HELD:
         return None
     return OrderNotRefundable(
         f"Order #{order.order_number} is {order.status} with payment {order.payment_status}: "
@@ -181,7 +181,12 @@ def refund_refusals(*, order: Order, quote: RefundQuote, amount: Decimal | None)
     if quote.over_quantity:
         refusals.append(
             RefundExceedsQuantity(
-                "More units than are left to refund on some lines; see details.",
+                "More units than are left to refund on some lines ("
+                + "; ".join(
+                    f"{line.quantity} asked, {line.refundable_quantity} left"
+                    for line in quote.over_quantity
+                )
+                + ").",
                 details=[
                     {
                         "line_item_id": line.line_item.public_id,

@@ -1,13 +1,7 @@
 from orders.models.catalog import Customer, Product, ShippingMethod, TaxRate, Variant
 from orders.models.idempotency import IdempotencyKey
-from orders.models.order import (
-    Fulfillment,
-    LineItem,
-    Order,
-    OrderStatus,
-    PaymentMethod,
-    PaymentStatus,
-)
+from orders.models.order import Fulfillment, LineItem, Order
+from orders.models.statuses import OrderStatus, PaymentMethod, PaymentStatus
 from orders.models.store import ApiKey, Scope, Store, StoreMembership
 
 __all__ = [

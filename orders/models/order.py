@@ -7,43 +7,9 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from orders import transitions
 from orders.models.base import MONEY, StoreOwned
-
-
-class OrderStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    CONFIRMED = "confirmed", "Confirmed"
-    PROCESSING = "processing", "Processing"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    RETURNED = "returned", "Returned"
-    VOIDED = "voided", "Voided"
-
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PAID = "paid", "Paid"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-    REFUNDED = "refunded", "Refunded"
-    FAILED = "failed", "Failed"
-    VOIDED = "voided", "Voided"
-
-
-class PaymentMethod(models.TextChoices):
-    CARD = "card", "Card"
-    CASH_ON_DELIVERY = "cod", "Cash on delivery"
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    PAYPAL = "paypal", "PayPal"
-    OTHER = "other", "Other"
-
-
-# Payment states in which the store holds the customer's money: such an order is refunded
-# before it may be cancelled.
-MONEY_HELD = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
-# Payment states that still allow voiding (nothing was ever captured).
-UNPAID = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED})
+from orders.models.statuses import OrderStatus, PaymentMethod, PaymentStatus
 
 
 class OrderHistoryBase(models.Model):
@@ -229,21 +195,12 @@ class Order(StoreOwned):
 
     @property
     def is_voidable(self) -> bool:
-        return (
-            self.status in {OrderStatus.PENDING, OrderStatus.CONFIRMED}
-            and self.payment_status in UNPAID
-        )
+        return transitions.is_voidable(self)
 
     @property
     def allowed_transitions(self) -> list[str]:
-        """The statuses this order may move to now: the table's targets, less `cancelled`
-        while the store holds the customer's money (refund first)."""
-        from orders.transitions import allowed_targets
-
-        targets = allowed_targets(status=self.status, requires_shipping=self.requires_shipping)
-        if self.payment_status in MONEY_HELD:
-            targets = [target for target in targets if target != OrderStatus.CANCELLED]
-        return targets
+        """The statuses this order may move to now (see orders.transitions)."""
+        return transitions.allowed_transitions(self)
 
 
 class LineItem(StoreOwned):
