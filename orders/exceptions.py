@@ -30,7 +30,9 @@ class InvalidParameters(OrdoError):
             for msg in ([messages] if isinstance(messages, str) else messages)
         ]
         if message is None:
-            message = f"Invalid value for {', '.join(errors)}; see details."
+            # Each problem is a sentence that names what it is about, so together they are
+            # the message: staff read it in the admin, integrators in the API.
+            message = " ".join(dict.fromkeys(detail["message"] for detail in details))
         super().__init__(message, details=details)
 
 
@@ -51,7 +53,9 @@ class ParameterErrors:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise InvalidParameters(self.errors)
+            raise InvalidParameters(
+                self.errors, message=f"Invalid value for {', '.join(self.errors)}; see details."
+            )
 
 
 class NotFound(OrdoError):

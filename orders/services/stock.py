@@ -1,0 +1,107 @@
+"""Stock: what a variant has on hand, reserved by orders and returned by cancels and voids.
+
+Every change is a conditional UPDATE (`stock >= wanted`, `stock + change >= 0`): it
+row-locks the variant and re-checks the stock after any concurrent change commits,
+so no unit is sold twice and no delivery typed in is written over. Several variants
+are always taken in id order, so two orders can never deadlock.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import F
+
+from orders.exceptions import InsufficientStock, NotFound
+from orders.models import LineItem, Order, Store, Variant
+
+
+class OrderedLine(Protocol):
+    variant_id: UUID
+    quantity: int
+
+
+@transaction.atomic
+def variant_adjust_stock(*, store: Store, variant: Variant, change: int) -> int:
+    """Add (or with a negative `change`, remove) units of a variant; returns the new stock.
+
+    A conditional UPDATE, so a count typed in while orders are reserving units is
+    added to what is there now, never written over it. Raises NotFound for another
+    store's variant and InsufficientStock when fewer than `-change` units are left;
+    either way nothing changes.
+    """
+    moved = change == 0 or Variant.objects.filter(
+        store=store, pk=variant.pk, stock__gte=-change
+    ).update(stock=F("stock") + change)
+    stock = (
+        Variant.objects.filter(store=store, pk=variant.pk).values_list("stock", flat=True).first()
+    )
+    if stock is None:
+        raise NotFound(f"No variant '{variant.public_id}' in this store.")
+    if not moved:
+        raise InsufficientStock(
+            f"Cannot remove {-change} units of {variant.sku}: only {stock} are in stock.",
+            details=[{"field": "stock", "sku": variant.sku, "requested": change}],
+        )
+    return stock
+
+
+def stock_reserve(
+    *, store: Store, lines: Sequence[OrderedLine], variants: Mapping[UUID, Variant]
+) -> None:
+    """Take the ordered units off tracked variants, or raise InsufficientStock naming every
+    short line (and reserve nothing: the caller's transaction rolls back)."""
+    wanted: dict[UUID, int] = defaultdict(int)
+    for line in lines:
+        if variants[line.variant_id].track_inventory:
+            wanted[line.variant_id] += line.quantity
+    short: set[UUID] = set()
+    for variant_id in sorted(wanted):
+        taken = Variant.objects.filter(
+            store=store, pk=variant_id, stock__gte=wanted[variant_id]
+        ).update(stock=F("stock") - wanted[variant_id])
+        if not taken:
+            short.add(variant_id)
+    if not short:
+        return
+    available = dict(Variant.objects.filter(pk__in=short).values_list("pk", "stock"))
+    shortages = [
+        (index, variants[line.variant_id], wanted[line.variant_id], available[line.variant_id])
+        for index, line in enumerate(lines)
+        if line.variant_id in short
+    ]
+    raise InsufficientStock(
+        "Not enough stock, so nothing was reserved: "
+        + "; ".join(
+            f"{variant.sku} has {left} left, {requested} wanted"
+            for _, variant, requested, left in shortages
+        )
+        + ". Lower the quantities or remove those lines.",
+        details=[
+            {
+                "field": f"line_items[{index}].quantity",
+                "variant_id": variant.public_id,
+                "sku": variant.sku,
+                "requested": requested,
+                "available": left,
+            }
+            for index, variant, requested, left in shortages
+        ],
+    )
+
+
+def stock_release(*, order: Order) -> None:
+    """Put back the units an order still holds (cancel, void): what was bought less what
+    was already refunded. Conditional UPDATEs, variant id order."""
+    returned: dict[UUID, int] = defaultdict(int)
+    for variant_id, quantity, refunded in LineItem.objects.filter(
+        store_id=order.store_id, order=order, variant__isnull=False
+    ).values_list("variant_id", "quantity", "refunded_quantity"):
+        returned[variant_id] += quantity - refunded
+    for variant_id in sorted(returned):
+        if returned[variant_id]:
+            Variant.objects.filter(
+                store_id=order.store_id, pk=variant_id, track_inventory=True
+            ).update(stock=F("stock") + returned[variant_id])
