@@ -27,6 +27,10 @@ LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 _COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
 _ORDER_NUMBER = re.compile(r"^#?(\d{1,18})$")
 MAX_SEARCH_LENGTH = 200
+_DATE = (
+    "A date (YYYY-MM-DD, expanded to the whole day in the store's time zone) "
+    "or an ISO 8601 date-time."
+)
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,10 @@ class OrderFilterForm(forms.Form):
 class OrderFilterSet(django_filters.FilterSet):
     status = ListFilter(
         field_name="status",
+        help_text=(
+            f"Comma list of statuses: {', '.join(OrderStatus.values)} "
+            f"(aliases {', '.join(STATUS_ALIASES)})."
+        ),
         parse_item=normalize_status,
         describe=(
             f"a comma list of {', '.join(OrderStatus.values)} "
@@ -222,38 +230,86 @@ class OrderFilterSet(django_filters.FilterSet):
     )
     payment_status = ListFilter(
         field_name="payment_status",
+        help_text=f"Comma list of {', '.join(PaymentStatus.values)}, or `all`.",
         parse_item=_parse_payment_status_or_all,
         describe=f"a comma list of {', '.join(PaymentStatus.values)}, or all",
     )
-    search = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
-    q = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=MAX_SEARCH_LENGTH,
+        help_text="Matches order number, customer name / email / phone / code and PO number.",
+    )
+    q = django_filters.CharFilter(
+        method="filter_search", max_length=MAX_SEARCH_LENGTH, help_text="Alias of `search`."
+    )
     customer_id = ListFilter(
         field_name="customer_id",
+        help_text="A customer id (cust_…), or a comma list of them.",
         parse_item=_parse_customer_id,
         describe="customer ids such as cust_0193…",
     )
     order_number = ListFilter(
         field_name="order_number",
+        help_text="An order number (1042 or #1042), or a comma list.",
         parse_item=_parse_order_number,
         describe="order numbers such as 1042 (comma-separated for several)",
     )
-    po_number = django_filters.CharFilter(field_name="po_number", max_length=64)
-    filter_on = django_filters.ChoiceFilter(
-        choices=[(c, c) for c in DATE_FILTER_COLUMNS], method="filter_nothing"
+    po_number = django_filters.CharFilter(
+        field_name="po_number", max_length=64, help_text="Exact purchase-order number."
     )
-    date_from = DateBoundFilter(bound="lower")
-    date_to = DateBoundFilter(bound="upper")
-    created_after = DateBoundFilter(bound="lower", column="created_at")
-    created_before = DateBoundFilter(bound="upper", column="created_at")
-    placed_from = DateBoundFilter(bound="lower", column="placed_at")
-    placed_to = DateBoundFilter(bound="upper", column="placed_at")
-    updated_since = DateBoundFilter(bound="lower", column="updated_at")
-    min_total = django_filters.NumberFilter(field_name="total", lookup_expr="gte", min_value=0)
-    max_total = django_filters.NumberFilter(field_name="total", lookup_expr="lte", min_value=0)
-    city = django_filters.CharFilter(field_name="shipping_city", lookup_expr="iexact")
-    province = django_filters.CharFilter(field_name="shipping_province", lookup_expr="iexact")
-    country = django_filters.CharFilter(field_name="shipping_country", lookup_expr="iexact")
-    country_code = CountryCodeFilter(field_name="country_code")
+    filter_on = django_filters.ChoiceFilter(
+        choices=[(c, c) for c in DATE_FILTER_COLUMNS],
+        method="filter_nothing",
+        initial="created_at",
+        help_text="Column for date_from / date_to.",
+    )
+    date_from = DateBoundFilter(
+        bound="lower", help_text=f"Start of a range on `filter_on`. {_DATE}"
+    )
+    date_to = DateBoundFilter(
+        bound="upper", help_text=f"End of a range on `filter_on` (inclusive). {_DATE}"
+    )
+    created_after = DateBoundFilter(
+        bound="lower", column="created_at", help_text=f"created_at on or after. {_DATE}"
+    )
+    created_before = DateBoundFilter(
+        bound="upper", column="created_at", help_text=f"created_at on or before. {_DATE}"
+    )
+    placed_from = DateBoundFilter(
+        bound="lower", column="placed_at", help_text=f"placed_at on or after. {_DATE}"
+    )
+    placed_to = DateBoundFilter(
+        bound="upper", column="placed_at", help_text=f"placed_at on or before. {_DATE}"
+    )
+    updated_since = DateBoundFilter(
+        bound="lower",
+        column="updated_at",
+        help_text=f"updated_at on or after (delta syncs). {_DATE}",
+    )
+    min_total = django_filters.NumberFilter(
+        field_name="total", lookup_expr="gte", min_value=0, help_text="Alias of total[gte]."
+    )
+    max_total = django_filters.NumberFilter(
+        field_name="total", lookup_expr="lte", min_value=0, help_text="Alias of total[lte]."
+    )
+    city = django_filters.CharFilter(
+        field_name="shipping_city",
+        lookup_expr="iexact",
+        help_text="Shipping city, case-insensitive.",
+    )
+    province = django_filters.CharFilter(
+        field_name="shipping_province",
+        lookup_expr="iexact",
+        help_text="Shipping province / state, case-insensitive.",
+    )
+    country = django_filters.CharFilter(
+        field_name="shipping_country",
+        lookup_expr="iexact",
+        help_text="Shipping country name, case-insensitive.",
+    )
+    country_code = CountryCodeFilter(
+        field_name="country_code", help_text="Shipping country, ISO 3166-1 alpha-2 (US, CO)."
+    )
 
     class Meta:
         model = Order
@@ -317,13 +373,17 @@ def search_condition(term: str) -> Q | None:
 # Names with brackets cannot be class attributes; they join the declared filters here.
 OrderFilterSet.base_filters.update(
     {
-        "updated_at[gte]": DateBoundFilter(bound="lower", column="updated_at"),
-        "updated_at[lte]": DateBoundFilter(bound="upper", column="updated_at"),
+        "updated_at[gte]": DateBoundFilter(
+            bound="lower", column="updated_at", help_text=f"updated_at on or after. {_DATE}"
+        ),
+        "updated_at[lte]": DateBoundFilter(
+            bound="upper", column="updated_at", help_text=f"updated_at on or before. {_DATE}"
+        ),
         "total[gte]": django_filters.NumberFilter(
-            field_name="total", lookup_expr="gte", min_value=Decimal(0)
+            field_name="total", lookup_expr="gte", min_value=Decimal(0), help_text="Minimum total."
         ),
         "total[lte]": django_filters.NumberFilter(
-            field_name="total", lookup_expr="lte", min_value=Decimal(0)
+            field_name="total", lookup_expr="lte", min_value=Decimal(0), help_text="Maximum total."
         ),
     }
 )

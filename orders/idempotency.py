@@ -47,7 +47,8 @@ def idempotency_claim(*, store: Store, key: str, fingerprint: str) -> Claim:
         raise InvalidParameters(
             {
                 "Idempotency-Key": (
-                    f"Use 1 to {MAX_KEY_LENGTH} printable characters (a UUID is ideal)."
+                    f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable characters (a UUID is "
+                    "ideal)."
                 )
             }
         )

@@ -66,45 +66,19 @@ def order_filters(*, store: Store, params: Mapping[str, str]) -> OrderFilterSet:
     """
     filterset = OrderFilterSet(params, queryset=orders_of(store=store), store=store)
     if not filterset.is_valid():
+        errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+        # django-filter's messages ("Enter a number.") do not say which parameter they are
+        # about: the message names them all, the details say which said what.
         raise InvalidParameters(
-            {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+            errors, message=f"Invalid value for {', '.join(errors)}; see details."
         )
     return filterset
 
 
-def order_list(
-    *, filters: OrderFilterSet, sort: SortKey, after: list[Any] | None = None
-) -> QuerySet[Order]:
-    """The orders matching `filters` (from order_filters), in `sort` order.
-
-    `after` holds the sort values (and id) of the last row already seen: the
-    keyset continues strictly after it, so rows inserted meanwhile never shift
-    a page the way an offset would.
-    """
-    queryset = filters.qs.order_by(*sort.order_by())
-    if after is not None:
-        queryset = queryset.filter(_after_keyset(sort, after))
-    return queryset
-
-
-def _after_keyset(sort: SortKey, values: list[Any]) -> Q:
-    """Rows strictly after `values` in `sort` order, as (a > x) OR (a = x AND b > y) OR …
-
-    The leading column is also bounded on its own (a >= x) so the database can
-    start the index scan at the cursor instead of filtering from the top.
-    """
-    columns = sort.with_tiebreak()
-    condition = Q()
-    for position, (column, desc) in enumerate(columns):
-        equal_before = {earlier: values[i] for i, (earlier, _) in enumerate(columns[:position])}
-        condition |= Q(**equal_before, **{f"{column}__{'lt' if desc else 'gt'}": values[position]})
-    first_column, first_desc = columns[0]
-    bound = Q(**{f"{first_column}__{'lte' if first_desc else 'gte'}": values[0]})
-    return bound & condition
-
-
-def keyset_values(order: Order, sort: SortKey) -> list[Any]:
-    return [getattr(order, column) for column, _ in sort.with_tiebreak()]
+def order_list(*, filters: OrderFilterSet, sort: SortKey) -> QuerySet[Order]:
+    """The orders matching `filters` (from order_filters), in `sort` order (paging, keyset
+    included, is orders.api.pagination's)."""
+    return filters.qs.order_by(*sort.order_by())
 
 
 def order_count(*, filters: OrderFilterSet) -> int:
@@ -125,6 +99,13 @@ def order_get(*, store: Store, order_id: str) -> Order:
 
 def order_items(*, store: Store, order: Order) -> QuerySet[LineItem]:
     return LineItem.objects.filter(store=store, order=order).order_by("created_at", "id")
+
+
+def line_items_of(*, store: Store, orders: Iterable[Order]) -> QuerySet[LineItem]:
+    """The line items of `orders`, each order's in the order they were bought."""
+    return LineItem.objects.filter(store=store, order__in=[o.pk for o in orders]).order_by(
+        "order_id", "created_at", "id"
+    )
 
 
 def fulfillments_of(*, store: Store, orders: Iterable[Order]) -> QuerySet[Fulfillment]:

@@ -14,37 +14,23 @@ from django.views.decorators.http import require_POST
 from backoffice.forms import NoteForm, ReasonForm, RefundForm, TransitionForm
 from backoffice.once import spend_form_token
 from notes.services import note_create
-from orders.exceptions import InvalidParameters, OrdoError, PreconditionFailed
+from orders.exceptions import OrdoError, PreconditionFailed
 from orders.models import Order, OrderStatus, PaymentStatus
 from orders.selectors import order_items
 from orders.services import check_etag, order_transition, order_update, order_void
-from refunds.services import (
-    RefundExceedsQuantity,
-    refund_create,
-    refund_quote,
-    refund_refusals,
-)
+from refunds.services import refund_create, refund_quote, refund_refusals
+
+# What staff can do about a refusal, where that depends on the page rather than on the
+# order: the services say what was wrong (the API adds its own next step, "GET it again").
+NEXT_STEPS = {
+    PreconditionFailed.code: "The page now shows the order as it is: check it and try again.",
+}
 
 
-def explain(error: OrdoError) -> str:
-    """A service's refusal in words for staff (the API's words speak of ETags and routes)."""
-    if isinstance(error, PreconditionFailed):
-        return (
-            "Someone changed this order while you had it open, so nothing was done. "
-            "The page now shows the order as it is: check it and try again."
-        )
-    if isinstance(error, InvalidParameters):
-        return " ".join(dict.fromkeys(detail["message"] for detail in error.details))
-    if isinstance(error, RefundExceedsQuantity):
-        return (
-            "More units than are left to refund on some lines ("
-            + "; ".join(
-                f"{line['requested']} asked, {line['refundable_quantity']} left"
-                for line in error.details
-            )
-            + ")."
-        )
-    return error.message
+def refusal_message(error: OrdoError) -> str:
+    """A service's refusal as staff read it: its own words, and the page's next step."""
+    next_step = NEXT_STEPS.get(error.code)
+    return f"{error.message} {next_step}" if next_step else error.message
 
 
 def form_errors(form) -> str:
@@ -92,6 +78,13 @@ class OrderActions:
         url = reverse("admin:orders_order_change", args=[order.pk])
         return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
 
+    def _unless_valid(self, request: HttpRequest, order: Order, form) -> HttpResponse | None:
+        """Back to the page with the form's errors as a message; None when it is valid."""
+        if form.is_valid():
+            return None
+        messages.error(request, form_errors(form))
+        return self._back_to(order)
+
     def _attempt(
         self, request: HttpRequest, order: Order, change: Callable[[], object], *, done: str,
         anchor: str, unchanged: str = "",
@@ -102,7 +95,7 @@ class OrderActions:
         try:
             result = change()
         except OrdoError as error:
-            messages.error(request, explain(error))
+            messages.error(request, refusal_message(error))
             return self._back_to(order)
         if unchanged and isinstance(result, Order) and result.updated_at == order.updated_at:
             messages.error(request, unchanged)
@@ -113,9 +106,8 @@ class OrderActions:
     def transition_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = TransitionForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return self._back_to(order)
+        if (invalid := self._unless_valid(request, order, form)) is not None:
+            return invalid
         data = form.cleaned_data
         return self._attempt(
             request,
@@ -138,9 +130,8 @@ class OrderActions:
     def void_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = ReasonForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return self._back_to(order)
+        if (invalid := self._unless_valid(request, order, form)) is not None:
+            return invalid
         return self._attempt(
             request,
             order,
@@ -157,9 +148,8 @@ class OrderActions:
     def mark_paid_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = ReasonForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return self._back_to(order)
+        if (invalid := self._unless_valid(request, order, form)) is not None:
+            return invalid
         return self._attempt(
             request,
             order,
@@ -179,9 +169,8 @@ class OrderActions:
     def note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order(request, object_id)
         form = NoteForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return self._back_to(order)
+        if (invalid := self._unless_valid(request, order, form)) is not None:
+            return invalid
         if not spend_form_token(store=order.store, token=form.cleaned_data["form_token"]):
             messages.error(request, "This note was already sent once; it was not added again.")
             return self._back_to(order, "notes")
@@ -210,9 +199,8 @@ class OrderActions:
         order = self._order(request, object_id)
         items = list(order_items(store=order.store, order=order))
         form = RefundForm(request.POST, line_items=items)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return self._back_to(order)
+        if (invalid := self._unless_valid(request, order, form)) is not None:
+            return invalid
         data = form.cleaned_data
         try:
             if "confirm" not in request.POST:
@@ -240,7 +228,7 @@ class OrderActions:
                 expected_etag=data["etag"] or None,
             )
         except OrdoError as error:
-            messages.error(request, explain(error))
+            messages.error(request, refusal_message(error))
             return self._back_to(order)
         restocked = " Its units are back in stock." if refund.inventory_restored else ""
         self._succeeded(
@@ -262,7 +250,7 @@ class OrderActions:
             "amount": quote.amount_to_refund(amount),
             # The service's own refusals, so the preview never promises what it refuses.
             "problems": [
-                explain(refusal)
+                refusal_message(refusal)
                 for refusal in refund_refusals(order=order, quote=quote, amount=amount)
             ],
         }

@@ -8,7 +8,6 @@ from django.contrib.admin import helpers
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from backoffice.admin.order_actions import explain
 from backoffice.forms import BulkStatusForm
 from orders.exceptions import OrdoError
 from orders.models import Order, OrderStatus
@@ -82,6 +81,6 @@ class BulkStatusAction:
                 reason=reason,
             )
         except OrdoError as error:
-            return BulkOutcome(order, from_status, False, explain(error))
+            return BulkOutcome(order, from_status, False, error.message)
         self.log_change(request, order, f"Moved from {from_status} to {to_status} (bulk).")
         return BulkOutcome(order, from_status, True, "Moved.")

@@ -1,15 +1,10 @@
-from collections import defaultdict
-
 from notes.api.serializers import NoteSerializer
 from notes.selectors import notes_of
-from orders.api.includes import register_include
+from orders.api.includes import register_include, rendered_by_order
 
 
 def _load_notes(store, orders):
-    grouped = defaultdict(list)
-    for note in notes_of(store=store, orders=orders):
-        grouped[note.order_id].append(NoteSerializer(note).data)
-    return grouped
+    return rendered_by_order(notes_of(store=store, orders=orders), NoteSerializer)
 
 
 def register() -> None:

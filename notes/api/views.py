@@ -4,16 +4,15 @@ from rest_framework.response import Response
 
 from notes import selectors, services
 from notes.api.serializers import NoteCreateSerializer, NoteSerializer
-from orders import selectors as order_selectors
 from orders.api import docs
+from orders.api.base import OrderScopedView, validated
 from orders.api.idempotent import idempotent
 from orders.api.params import AUTH_PARAMETERS, check_parameters
-from orders.api.views import StoreScopedView, validated
 from orders.exceptions import InvalidParameters
 from orders.models import Scope
 
 
-class OrderNotesView(StoreScopedView):
+class OrderNotesView(OrderScopedView):
     """An order's notes. Customer-facing notes (is_internal false) are emailed to the customer."""
 
     operation_name = "orders_notes"
@@ -36,9 +35,10 @@ class OrderNotesView(StoreScopedView):
         params = check_parameters(request.query_params, allowed=AUTH_PARAMETERS | {"type"})
         note_type = params.get("type", "all").strip().lower()
         if note_type not in selectors.NOTE_TYPES:
-            raise InvalidParameters({"type": f"Use {', '.join(selectors.NOTE_TYPES)}."})
-        order = order_selectors.order_get(store=self.store, order_id=order_id)
-        notes = selectors.notes_of(store=self.store, orders=[order], note_type=note_type)
+            raise InvalidParameters(
+                {"type": f"type must be one of {', '.join(selectors.NOTE_TYPES)}."}
+            )
+        notes = selectors.notes_of(store=self.store, orders=[self.order], note_type=note_type)
         return Response({"object": "list", "data": NoteSerializer(notes, many=True).data})
 
     @extend_schema(
@@ -50,11 +50,10 @@ class OrderNotesView(StoreScopedView):
     @idempotent
     def post(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
-        order = order_selectors.order_get(store=self.store, order_id=order_id)
         data = validated(NoteCreateSerializer, request.data)
         note = services.note_create(
             store=self.store,
-            order=order,
+            order=self.order,
             content=data["content"],
             is_internal=data["is_internal"],
             author=request.auth.actor_label,

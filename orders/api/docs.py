@@ -1,10 +1,11 @@
 """OpenAPI descriptions of the orders API's parameters and envelopes (drf-spectacular)."""
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from orders.models import OrderStatus, PaymentStatus
+from orders.filters import OrderFilterSet
 from orders.selectors import SORT_FIELDS
 
 Q = OpenApiParameter.QUERY
@@ -14,47 +15,25 @@ def _query(name: str, description: str, type_=OpenApiTypes.STR, **kwargs) -> Ope
     return OpenApiParameter(name, type_, Q, description=description, **kwargs)
 
 
-_DATE = (
-    "A date (YYYY-MM-DD, expanded to the whole day in the store's time zone) "
-    "or an ISO 8601 date-time."
-)
+def _filter_parameter(name: str, filter_: django_filters.Filter) -> OpenApiParameter:
+    """A filter of the order list as the document describes it: its name, its help text,
+    its type (and choices)."""
+    extra = filter_.extra
+    kwargs = {}
+    if isinstance(filter_, django_filters.NumberFilter):
+        type_ = OpenApiTypes.DECIMAL
+    else:
+        type_ = OpenApiTypes.STR
+    if isinstance(filter_, django_filters.ChoiceFilter):
+        kwargs["enum"] = [value for value, _ in extra["choices"]]
+    if "initial" in extra:
+        kwargs["default"] = extra["initial"]
+    return _query(name, extra["help_text"], type_, **kwargs)
 
+
+# Generated from the filter set, so the document names exactly the filters the list takes.
 FILTER_DOC_PARAMETERS = [
-    _query(
-        "status",
-        "Comma list of statuses: "
-        + ", ".join(OrderStatus.values)
-        + " (aliases in_progress, canceled).",
-    ),
-    _query("payment_status", "Comma list of " + ", ".join(PaymentStatus.values) + ", or `all`."),
-    _query("search", "Matches order number, customer name / email / phone / code and PO number."),
-    _query("q", "Alias of `search`."),
-    _query("customer_id", "A customer id (cust_…), or a comma list of them."),
-    _query("order_number", "An order number (1042 or #1042), or a comma list."),
-    _query("po_number", "Exact purchase-order number."),
-    _query(
-        "filter_on",
-        "Column for date_from / date_to.",
-        enum=["created_at", "updated_at", "placed_at"],
-        default="created_at",
-    ),
-    _query("date_from", f"Start of a range on `filter_on`. {_DATE}"),
-    _query("date_to", f"End of a range on `filter_on` (inclusive). {_DATE}"),
-    _query("created_after", f"created_at on or after. {_DATE}"),
-    _query("created_before", f"created_at on or before. {_DATE}"),
-    _query("placed_from", f"placed_at on or after. {_DATE}"),
-    _query("placed_to", f"placed_at on or before. {_DATE}"),
-    _query("updated_since", f"updated_at on or after (delta syncs). {_DATE}"),
-    _query("updated_at[gte]", f"updated_at on or after. {_DATE}"),
-    _query("updated_at[lte]", f"updated_at on or before. {_DATE}"),
-    _query("total[gte]", "Minimum total.", OpenApiTypes.DECIMAL),
-    _query("total[lte]", "Maximum total.", OpenApiTypes.DECIMAL),
-    _query("min_total", "Alias of total[gte].", OpenApiTypes.DECIMAL),
-    _query("max_total", "Alias of total[lte].", OpenApiTypes.DECIMAL),
-    _query("city", "Shipping city, case-insensitive."),
-    _query("province", "Shipping province / state, case-insensitive."),
-    _query("country", "Shipping country name, case-insensitive."),
-    _query("country_code", "Shipping country, ISO 3166-1 alpha-2 (US, CO)."),
+    _filter_parameter(name, filter_) for name, filter_ in OrderFilterSet.base_filters.items()
 ]
 
 LIST_PARAMETERS = [

@@ -1,9 +1,12 @@
 """The one handler that turns every API error into the envelope.
 
 `{"error": {"code", "message", "details", "request_id"}}` — on 400, 401, 403,
-404, 405, 409, 422, 429 and (through RequestIdMiddleware) 500 alike.
+404, 405, 409, 422, 429 and (through RequestIdMiddleware) 500 alike. A domain
+error's message is the service's own, followed by the API's next step for its
+code (NEXT_STEPS).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -12,7 +15,9 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from orders import transitions
 from orders.exceptions import NotFound, OrdoError
+from orders.models import OrderStatus
 
 _CODE_BY_EXCEPTION: list[tuple[type[exceptions.APIException], str]] = [
     (exceptions.NotAuthenticated, "MISSING_API_KEY"),
@@ -55,6 +60,39 @@ def validation_details(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     return [{"field": prefix, "message": str(detail)}]
 
 
+def _after_invalid_transition(error: OrdoError) -> str | None:
+    if error.details.get("to") == OrderStatus.VOIDED:
+        return "Void it with POST /orders/{id}/void."
+    if error.details.get("field") == "payment_status":
+        return "Refunds go through POST /orders/{id}/refunds."
+    return None
+
+
+def _after_not_refundable(error: OrdoError) -> str | None:
+    unpaid = error.details.get("payment_status") in transitions.UNPAID
+    if unpaid and error.details.get("status") in transitions.VOIDABLE:
+        return "Voids go through POST /orders/{id}/void."
+    return None
+
+
+# What an integrator does next, by error code: routes and headers are the API's to name,
+# so the services' messages (read by staff in the admin too) never carry them.
+NEXT_STEPS: dict[str, Callable[[OrdoError], str | None]] = {
+    "PRECONDITION_FAILED": lambda error: (
+        "GET the order again, re-apply your change, and retry with its new ETag in If-Match."
+    ),
+    "INVALID_TRANSITION": _after_invalid_transition,
+    "ORDER_PAID": lambda error: "Refunds go through POST /orders/{id}/refunds.",
+    "ORDER_NOT_REFUNDABLE": _after_not_refundable,
+}
+
+
+def api_message(error: OrdoError) -> str:
+    """The service's message, and what to do next through the API when that is a route."""
+    next_step = NEXT_STEPS.get(error.code, lambda error: None)(error)
+    return f"{error.message} {next_step}" if next_step else error.message
+
+
 def error_body(*, code: str, message: str, details: Any, request_id: str) -> dict[str, Any]:
     return {
         "error": {"code": code, "message": message, "details": details, "request_id": request_id}
@@ -87,7 +125,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     headers: dict[str, str] = {}
     if isinstance(exc, OrdoError):
-        status_code, code, message, details = exc.status_code, exc.code, exc.message, exc.details
+        status_code, code, message, details = (
+            exc.status_code,
+            exc.code,
+            api_message(exc),
+            exc.details,
+        )
     elif isinstance(exc, exceptions.APIException):
         status_code = exc.status_code
         code, message, details = _describe_drf_exception(exc, context.get("view"))

@@ -13,9 +13,11 @@ from typing import Any
 from orders import selectors
 from orders.api.serializers import FulfillmentSerializer, LineItemSerializer, StatusChangeSerializer
 from orders.exceptions import InvalidParameters
-from orders.models import LineItem, Order, Store
+from orders.models import Order, Store
 
 Loader = Callable[[Store, Sequence[Order]], dict[Any, list[dict]]]
+# (the key in the response, the include's name): `shipments` answers as `shipments`.
+Include = tuple[str, str]
 
 _LOADERS: dict[str, Loader] = {}
 # Other spellings clients of the seed APIs use; the response keeps the client's spelling.
@@ -30,7 +32,7 @@ def available_includes() -> list[str]:
     return sorted([*_LOADERS, *ALIASES])
 
 
-def parse_includes(value: str | None, *, default: Sequence[str]) -> list[tuple[str, str]]:
+def parse_includes(value: str | None, *, default: Sequence[str]) -> list[Include]:
     """[(key in the response, include name)] from `?include=`; an absent parameter gives
     `default`, an empty one nothing. Unknown names are a 400 naming the parameter."""
     if value is None:
@@ -50,8 +52,9 @@ def parse_includes(value: str | None, *, default: Sequence[str]) -> list[tuple[s
 
 
 def load_includes(
-    includes: Sequence[tuple[str, str]], *, store: Store, orders: Sequence[Order]
+    includes: Sequence[Include], *, store: Store, orders: Sequence[Order]
 ) -> dict[str, dict[Any, list[dict]]]:
+    """Each include's rendered rows by order id, one query per include."""
     if not orders:
         return {}
     loaded: dict[str, dict[Any, list[dict]]] = {}
@@ -61,7 +64,9 @@ def load_includes(
     return {key: loaded[name] for key, name in includes}
 
 
-def _grouped(rows, serializer_class) -> dict[Any, list[dict]]:
+def rendered_by_order(rows, serializer_class) -> dict[Any, list[dict]]:
+    """Rows (each with an `order_id`) rendered by `serializer_class`, grouped by order id:
+    what a loader returns."""
     grouped: dict[Any, list[dict]] = defaultdict(list)
     for row in rows:
         grouped[row.order_id].append(serializer_class(row).data)
@@ -69,14 +74,15 @@ def _grouped(rows, serializer_class) -> dict[Any, list[dict]]:
 
 
 def _load_items(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
-    rows = LineItem.objects.filter(store=store, order__in=[o.pk for o in orders]).order_by(
-        "order_id", "created_at", "id"
+    return rendered_by_order(
+        selectors.line_items_of(store=store, orders=orders), LineItemSerializer
     )
-    return _grouped(rows, LineItemSerializer)
 
 
 def _load_fulfillments(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
-    return _grouped(selectors.fulfillments_of(store=store, orders=orders), FulfillmentSerializer)
+    return rendered_by_order(
+        selectors.fulfillments_of(store=store, orders=orders), FulfillmentSerializer
+    )
 
 
 def _load_status_history(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:

@@ -1,6 +1,5 @@
 """Orders API views: parse, call one selector or service, render."""
 
-import math
 import time
 
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -11,19 +10,17 @@ from rest_framework.views import APIView
 
 from orders import selectors, services
 from orders.api import docs
-from orders.api.errors import validation_details
+from orders.api.base import OrderScopedView, StoreScopedView, validated
 from orders.api.idempotent import idempotent
-from orders.api.includes import load_includes, parse_includes
+from orders.api.includes import Include, load_includes, parse_includes
 from orders.api.inputs import OrderCreateSerializer, OrderUpdateSerializer, OrderVoidSerializer
+from orders.api.pagination import list_body, paginate
 from orders.api.params import (
     AUTH_PARAMETERS,
     COUNT_PARAMETERS,
     DETAIL_PARAMETERS,
-    LIST_PARAMETERS,
-    Cursor,
     check_parameters,
-    parse_page,
-    parse_sort,
+    order_list_query,
 )
 from orders.api.serializers import (
     LineItemSerializer,
@@ -31,46 +28,16 @@ from orders.api.serializers import (
     OrderWithRelationsSerializer,
     StatusChangeSerializer,
 )
-from orders.exceptions import InvalidParameters, NotFound, ParameterErrors
+from orders.exceptions import NotFound
 from orders.models import Order, PaymentMethod, Scope, Store
-from orders.selectors import DEFAULT_SORT, SortKey
 
-LIST_DEFAULT_INCLUDES = ("items",)
+# One order (GET, PATCH, create) always carries these (DESIGN.md "The order object").
 DETAIL_INCLUDES = ("items", "fulfillments")
 
 
-class StoreScopedView(APIView):
-    """Resolves the store a request acts on: always the API key's own.
-
-    On `/v1/stores/{store_id}/…` the path must name that store; any other id,
-    well-formed or not, is a 404 exactly like a store that does not exist.
-    """
-
-    required_scopes: dict[str, str] = {}
-
-    def initial(self, request: Request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        store: Store = request.auth.store
-        store_id = kwargs.get("store_id")
-        if store_id is not None and store_id != store.public_id:
-            raise NotFound(f"No store '{store_id}' for this API key.")
-        self.store = store
-
-
-def validated(serializer_class, data) -> dict:
-    """The request body checked against `serializer_class`; 400 naming each bad field."""
-    if not isinstance(data, dict):
-        raise InvalidParameters({"body": "Send a JSON object."})
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        errors: dict[str, list[str]] = {}
-        for detail in validation_details(serializer.errors):
-            errors.setdefault(detail["field"] or "body", []).append(detail["message"])
-        raise InvalidParameters(errors, message="The request body is invalid; see details.")
-    return serializer.validated_data
-
-
-def order_response(store: Store, order: Order, *, status: int = 200, extra_includes=()) -> Response:
+def order_response(
+    store: Store, order: Order, *, status: int = 200, extra_includes: list[Include] = ()
+) -> Response:
     """One order as the API shows it everywhere: with items, fulfillments (plus any
     `extra_includes`) and its ETag."""
     includes = list(dict.fromkeys([*((name, name) for name in DETAIL_INCLUDES), *extra_includes]))
@@ -82,7 +49,7 @@ def order_response(store: Store, order: Order, *, status: int = 200, extra_inclu
     )
 
 
-def render_orders(store: Store, orders: list[Order], includes) -> list[dict]:
+def render_orders(store: Store, orders: list[Order], includes: list[Include]) -> list[dict]:
     data = OrderSerializer(orders, many=True).data
     related = load_includes(includes, store=store, orders=orders)
     for order, rendered in zip(orders, data, strict=True):
@@ -105,55 +72,13 @@ class OrderListView(StoreScopedView):
     )
     def get(self, request: Request, store_id: str | None = None) -> Response:
         started = time.perf_counter()
-        params = check_parameters(request.query_params, allowed=LIST_PARAMETERS)
-        errors = ParameterErrors()
-        sort = errors.collect(parse_sort, params) or SortKey(DEFAULT_SORT)
-        page = errors.collect(parse_page, params, sort=sort)
-        includes = errors.collect(
-            parse_includes, params.get("include"), default=LIST_DEFAULT_INCLUDES
-        )
-        filters = errors.collect(selectors.order_filters, store=self.store, params=params)
-        errors.raise_if_any()
-
-        queryset = selectors.order_list(
-            filters=filters, sort=sort, after=page.cursor.values if page.cursor else None
-        )
-        total = selectors.order_count(filters=filters)
-        # One row beyond the page tells whether a next page exists without another query.
-        window = list(queryset[page.offset : page.offset + page.per_page + 1])
-        orders, has_more = window[: page.per_page], len(window) > page.per_page
-        next_cursor = (
-            Cursor(sort.label, selectors.keyset_values(orders[-1], sort)).encode()
-            if has_more
-            else None
-        )
-
-        pagination = {
-            "page": page.page,
-            "per_page": page.per_page,
-            "total": total,
-            "total_pages": math.ceil(total / page.per_page),
-            "has_more": has_more,
-            "next_cursor": next_cursor,
-        }
-        if page.offset_style:
-            pagination |= {"limit": page.per_page, "offset": page.offset}
-        data = render_orders(self.store, orders, includes)
-        return Response(
-            {
-                "object": "list",
-                "data": data,
-                "pagination": pagination,
-                "meta": {
-                    "tenant_id": self.store.public_id,
-                    "filters": filters.understood(),
-                    "sort": sort.label,
-                    "include": [key for key, _ in includes],
-                    "pagination": pagination,
-                    "timings_ms": {"total": round((time.perf_counter() - started) * 1000, 1)},
-                },
-            }
-        )
+        query = order_list_query(request.query_params, store=self.store)
+        orders = selectors.order_list(filters=query.filters, sort=query.sort)
+        page = paginate(orders, query.page, sort=query.sort)
+        total = selectors.order_count(filters=query.filters)
+        data = render_orders(self.store, page.rows, query.includes)
+        meta = query.meta(store=self.store, started=started)
+        return Response(list_body(data=data, page=page, total=total, meta=meta))
 
     @extend_schema(
         operation_id="orders_create",
@@ -204,7 +129,7 @@ class OrderCountView(StoreScopedView):
         return Response({"data": {"count": selectors.order_count(filters=filters)}})
 
 
-class OrderDetailView(StoreScopedView):
+class OrderDetailView(OrderScopedView):
     """One order with its items and fulfillments; `include=status_history` adds the trail."""
 
     operation_name = "orders_retrieve"
@@ -218,8 +143,7 @@ class OrderDetailView(StoreScopedView):
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         params = check_parameters(request.query_params, allowed=DETAIL_PARAMETERS)
         extra = parse_includes(params.get("include"), default=())
-        order = selectors.order_get(store=self.store, order_id=order_id)
-        return order_response(self.store, order, extra_includes=extra)
+        return order_response(self.store, self.order, extra_includes=extra)
 
     @extend_schema(
         operation_id="orders_partial_update",
@@ -230,7 +154,6 @@ class OrderDetailView(StoreScopedView):
     )
     def patch(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
-        order = selectors.order_get(store=self.store, order_id=order_id)
         data = validated(OrderUpdateSerializer, request.data)
         shipment = None
         if "carrier" in data or "tracking_number" in data:
@@ -241,7 +164,7 @@ class OrderDetailView(StoreScopedView):
             )
         order = services.order_update(
             store=self.store,
-            order=order,
+            order=self.order,
             actor=request.auth.actor_label,
             reason=data.get("reason", ""),
             status=data.get("status"),
@@ -258,7 +181,7 @@ class OrderDetailView(StoreScopedView):
         return order_response(self.store, order)
 
 
-class OrderVoidView(StoreScopedView):
+class OrderVoidView(OrderScopedView):
     """Void an unpaid pending or confirmed order, releasing its stock."""
 
     operation_name = "orders_void"
@@ -273,18 +196,17 @@ class OrderVoidView(StoreScopedView):
     @idempotent
     def post(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
-        order = selectors.order_get(store=self.store, order_id=order_id)
         data = validated(OrderVoidSerializer, request.data or {})
         order = services.order_void(
             store=self.store,
-            order=order,
+            order=self.order,
             actor=request.auth.actor_label,
             reason=data.get("reason", ""),
         )
         return order_response(self.store, order)
 
 
-class OrderItemsView(StoreScopedView):
+class OrderItemsView(OrderScopedView):
     """An order's line items."""
 
     operation_name = "orders_items_list"
@@ -300,12 +222,11 @@ class OrderItemsView(StoreScopedView):
     )
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
-        order = selectors.order_get(store=self.store, order_id=order_id)
-        items = selectors.order_items(store=self.store, order=order)
+        items = selectors.order_items(store=self.store, order=self.order)
         return Response({"object": "list", "data": LineItemSerializer(items, many=True).data})
 
 
-class OrderStatusHistoryView(StoreScopedView):
+class OrderStatusHistoryView(OrderScopedView):
     """Every status and payment-status change of an order, creation first."""
 
     operation_name = "orders_status_history"
@@ -321,8 +242,8 @@ class OrderStatusHistoryView(StoreScopedView):
     )
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
-        order = selectors.order_get(store=self.store, order_id=order_id)
-        changes = selectors.status_history(store=self.store, order_ids=[order.pk]).get(order.pk, [])
+        history = selectors.status_history(store=self.store, order_ids=[self.order.pk])
+        changes = history.get(self.order.pk, [])
         return Response({"object": "list", "data": StatusChangeSerializer(changes, many=True).data})
 
 

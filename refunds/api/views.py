@@ -2,11 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders import selectors as order_selectors
 from orders.api import docs
+from orders.api.base import OrderScopedView, validated
 from orders.api.idempotent import idempotent
 from orders.api.params import AUTH_PARAMETERS, check_parameters
-from orders.api.views import StoreScopedView, validated
 from orders.models import Scope
 from refunds import selectors, services
 from refunds.api.serializers import (
@@ -21,7 +20,7 @@ def _line_requests(data) -> list[services.RefundLineRequest]:
     return [services.RefundLineRequest(**line) for line in data.get("line_items", [])]
 
 
-class OrderRefundsView(StoreScopedView):
+class OrderRefundsView(OrderScopedView):
     """An order's refunds (GET), and a new refund (POST): lines (restocked by default),
     shipping, or a goodwill amount. Served at /refund and /refunds alike."""
 
@@ -37,11 +36,10 @@ class OrderRefundsView(StoreScopedView):
     @idempotent
     def post(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
-        order = order_selectors.order_get(store=self.store, order_id=order_id)
         data = validated(RefundCreateSerializer, request.data)
         refund = services.refund_create(
             store=self.store,
-            order=order,
+            order=self.order,
             actor=request.auth.actor_label,
             lines=_line_requests(data),
             amount=data.get("amount"),
@@ -61,12 +59,11 @@ class OrderRefundsView(StoreScopedView):
     )
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
-        order = order_selectors.order_get(store=self.store, order_id=order_id)
-        refunds = selectors.refunds_of(store=self.store, orders=[order]).select_related("order")
+        refunds = selectors.refunds_of(store=self.store, orders=[self.order])
         return Response({"object": "list", "data": RefundSerializer(refunds, many=True).data})
 
 
-class OrderRefundQuoteView(StoreScopedView):
+class OrderRefundQuoteView(OrderScopedView):
     """What a refund would give back, per line and in total, before making it.
     Without line_items: everything still refundable."""
 
@@ -81,11 +78,10 @@ class OrderRefundQuoteView(StoreScopedView):
     )
     def post(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
-        order = order_selectors.order_get(store=self.store, order_id=order_id)
         data = validated(RefundQuoteInputSerializer, request.data or {})
         quote = services.refund_quote(
             store=self.store,
-            order=order,
+            order=self.order,
             lines=_line_requests(data) if "line_items" in data else None,
             refund_shipping=data["refund_shipping"],
         )
