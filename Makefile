@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
-export ORDO_ALLOW_DEV_SECRET := 1
 
 .PHONY: run test lint format migrate clean
 
@@ -20,19 +19,29 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-migrate: $(VENV)/.installed
+# The local development settings, written once and never overwritten: a random
+# SECRET_KEY, and mail printed to the console. config/settings.py reads the file, so
+# `manage.py` commands and `python -m pytest` run by hand work as the make targets do;
+# a variable set in the environment wins over it. Git ignores it.
+.env:
+	@key=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))') && [ -n "$$key" ] \
+	&& umask 077 && { \
+	  echo '# Local development settings (make wrote this once; the environment wins).'; \
+	  echo "SECRET_KEY=$$key"; \
+	  echo 'EMAIL_URL=console://'; \
+	} > $@.tmp && mv $@.tmp $@
+	@echo "Wrote $@: a random development SECRET_KEY, customer emails printed to the console."
+
+migrate: $(VENV)/.installed .env
 	$(BIN)/python manage.py migrate --noinput
 
-# The task worker (customer emails) runs beside the server and stops with it; mail is
-# printed to this console unless EMAIL_URL says otherwise.
-run: export EMAIL_URL := $(or $(EMAIL_URL),console://)
+# The task worker (customer emails) runs beside the server; Ctrl+C or SIGTERM stops both
+# (scripts/devserver.py).
 run: migrate
 	$(BIN)/python manage.py setup_demo --host $(HOST)
-	@trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/python manage.py db_worker --no-reload --interval 1 & \
-	$(BIN)/python manage.py runserver --insecure $(HOST)
+	$(BIN)/python scripts/devserver.py --host $(HOST)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev .env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
