@@ -12,6 +12,9 @@ requires_postgresql = pytest.mark.skipif(
     reason="needs real concurrent connections and row locks: run with DATABASE_URL=postgres://…",
 )
 
+# A race that went right once may have been lucky: the races run this many rounds.
+ROUNDS = 5
+
 
 def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
     """Start every call at the same instant (a barrier) and return their results in order.

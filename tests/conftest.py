@@ -1,7 +1,7 @@
 import pytest
-from rest_framework.test import APIClient
 
 from tests.factories import make_api_key, make_store
+from tests.helpers import api_client
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +22,12 @@ def other_store(db):
 
 
 @pytest.fixture
+def los_angeles(db):
+    """A store that keeps Los Angeles time (UTC-8 in winter, UTC-7 from 8 March 2026)."""
+    return make_store(name="LA Store", timezone="America/Los_Angeles")
+
+
+@pytest.fixture
 def api_key(store):
     return make_api_key(store=store)
 
@@ -29,11 +35,9 @@ def api_key(store):
 @pytest.fixture
 def client(api_key):
     """An API client authenticated with a full-scope key of `store`."""
-    api = APIClient()
-    api.credentials(HTTP_X_API_KEY=api_key)
-    return api
+    return api_client(api_key)
 
 
 @pytest.fixture
 def anonymous_client():
-    return APIClient()
+    return api_client()

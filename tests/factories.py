@@ -139,11 +139,62 @@ def make_fulfillment(
     )
 
 
-def staff_client(*stores: Store, username: str = "ana@a.example") -> Client:
-    """An admin client logged in as a staff user who works for `stores`."""
-    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
+def make_stocked_line(*, order: Order, variant: Variant, quantity: int, refunded: int = 0):
+    """A line of `quantity` units of `variant` (`refunded` of them refunded) added to `order`;
+    the order's totals are left as they were."""
+    return LineItem.objects.create(
+        store=order.store,
+        order=order,
+        product=variant.product,
+        variant=variant,
+        sku=variant.sku,
+        product_name=variant.product.name,
+        quantity=quantity,
+        refunded_quantity=refunded,
+        unit_price=variant.price,
+        total_price=variant.price * quantity,
+    )
+
+
+def make_order_holding(*, store: Store, units: int, **fields) -> tuple[Order, Variant]:
+    """An order (`fields` as make_order takes them) with a line holding `units` of a tracked
+    variant that has 10 more in stock; the order and the variant."""
+    variant = make_variant(store=store, stock=10)
+    order = make_order(store=store, **fields)
+    make_stocked_line(order=order, variant=variant, quantity=units)
+    return order, variant
+
+
+def make_staff_user(
+    *stores: Store,
+    username: str = "ana@a.example",
+    password: str = "pw",
+    superuser: bool = False,
+    role: str = StoreMembership.Role.STAFF,
+):
+    """A staff user who works for `stores` as `role`; a superuser works for every store
+    without a membership."""
+    users = get_user_model().objects
+    if superuser:
+        user = users.create_superuser(username, password=password)
+    else:
+        user = users.create_user(username, password=password, is_staff=True)
     for store in stores:
-        StoreMembership.objects.create(store=store, user=user)
+        StoreMembership.objects.create(store=store, user=user, role=role)
+    return user
+
+
+def staff_client(
+    *stores: Store,
+    username: str = "ana@a.example",
+    superuser: bool = False,
+    role: str = StoreMembership.Role.STAFF,
+    user=None,
+) -> Client:
+    """An admin client logged in as a new staff user who works for `stores` (see
+    make_staff_user), or as `user` when one is given."""
+    if user is None:
+        user = make_staff_user(*stores, username=username, superuser=superuser, role=role)
     client = Client()
     client.force_login(user)
     return client

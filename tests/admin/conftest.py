@@ -1,21 +1,15 @@
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
-from orders.models import StoreMembership
+from tests.factories import make_staff_user, staff_client
 
 
 @pytest.fixture
 def staff(store):
     """Ana, a staff member of `store`."""
-    user = get_user_model().objects.create_user("ana", password="pw", is_staff=True)
-    StoreMembership.objects.create(store=store, user=user)
-    return user
+    return make_staff_user(store, username="ana")
 
 
 @pytest.fixture
 def browser(staff):
     """Ana, logged in to the admin."""
-    client = Client()
-    client.force_login(staff)
-    return client
+    return staff_client(user=staff)

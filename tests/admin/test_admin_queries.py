@@ -4,11 +4,10 @@ in the store's time zone."""
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,13 +18,9 @@ from orders.history import set_history_actor
 from orders.models import Order
 from refunds.services import RefundLineRequest, refund_create
 from tests.factories import make_fulfillment, make_order, make_store, staff_client
+from tests.helpers import at
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(store) -> Client:
-    return staff_client(store)
 
 
 def queries_of(client: Client, url: str, params=None) -> list[str]:
@@ -41,7 +36,7 @@ def queries_of(client: Client, url: str, params=None) -> list[str]:
 
 
 def make_orders(store, count: int, **fields) -> list[Order]:
-    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    start = at(2026, 3, 1, 12)
     return [
         make_order(store=store, created_at=start + timedelta(hours=n), **fields)
         for n in range(count)
@@ -51,37 +46,37 @@ def make_orders(store, count: int, **fields) -> list[Order]:
 # --- query counts --------------------------------------------------------------------------
 
 
-def test_the_order_list_runs_as_many_queries_for_30_orders_as_for_3(staff, store):
+def test_the_order_list_runs_as_many_queries_for_30_orders_as_for_3(browser, store):
     make_orders(store, 3)
-    staff.get("/admin/orders/order/")  # warms per-process caches (content types)
-    few = queries_of(staff, "/admin/orders/order/")
+    browser.get("/admin/orders/order/")  # warms per-process caches (content types)
+    few = queries_of(browser, "/admin/orders/order/")
     make_orders(store, 27)
 
-    many = queries_of(staff, "/admin/orders/order/")
+    many = queries_of(browser, "/admin/orders/order/")
 
     assert len(many) == len(few)
     assert len(few) <= 13
 
 
-def test_the_filtered_order_list_runs_as_many_queries_for_30_orders_as_for_3(staff, store):
+def test_the_filtered_order_list_runs_as_many_queries_for_30_orders_as_for_3(browser, store):
     params = {"status__exact": "pending", "created_at__year": "2026", "q": "Walk"}
     make_orders(store, 3)
-    staff.get("/admin/orders/order/", params)
-    few = queries_of(staff, "/admin/orders/order/", params)
+    browser.get("/admin/orders/order/", params)
+    few = queries_of(browser, "/admin/orders/order/", params)
     make_orders(store, 27)
 
-    many = queries_of(staff, "/admin/orders/order/", params)
+    many = queries_of(browser, "/admin/orders/order/", params)
 
     assert len(many) == len(few)
 
 
-def test_the_export_runs_as_many_queries_for_30_orders_as_for_3(staff, store):
+def test_the_export_runs_as_many_queries_for_30_orders_as_for_3(browser, store):
     make_orders(store, 3)
-    staff.get("/admin/orders/order/export/")
-    few = queries_of(staff, "/admin/orders/order/export/")
+    browser.get("/admin/orders/order/export/")
+    few = queries_of(browser, "/admin/orders/order/export/")
     make_orders(store, 27)
 
-    many = queries_of(staff, "/admin/orders/order/export/")
+    many = queries_of(browser, "/admin/orders/order/export/")
 
     assert len(many) == len(few)
     assert len(few) <= 10
@@ -122,26 +117,28 @@ def small_order(store, *, with_records: bool) -> Order:
     return order
 
 
-def test_the_order_page_runs_as_many_queries_for_a_big_order_as_for_a_small_one(staff, store):
+def order_pages_queries(client: Client, *orders: Order) -> list[list[str]]:
+    """The SQL of each order's page, once a first view has warmed the per-process caches."""
+    client.get(f"/admin/orders/order/{orders[0].pk}/change/")
+    return [queries_of(client, f"/admin/orders/order/{order.pk}/change/") for order in orders]
+
+
+def test_the_order_page_runs_as_many_queries_for_a_big_order_as_for_a_small_one(browser, store):
     small = small_order(store, with_records=True)
     big = big_order(store)
-    staff.get(f"/admin/orders/order/{small.pk}/change/")
 
-    few = queries_of(staff, f"/admin/orders/order/{small.pk}/change/")
-    many = queries_of(staff, f"/admin/orders/order/{big.pk}/change/")
+    few, many = order_pages_queries(browser, small, big)
 
     assert Order.objects.get(pk=big.pk).refunded_amount == Decimal("30.00")
     assert len(many) == len(few)
     assert len(few) <= 14
 
 
-def test_an_order_page_without_refunds_skips_only_the_refund_lines_query(staff, store):
+def test_an_order_page_without_refunds_skips_only_the_refund_lines_query(browser, store):
     bare = small_order(store, with_records=False)
     big = big_order(store)
-    staff.get(f"/admin/orders/order/{bare.pk}/change/")
 
-    few = queries_of(staff, f"/admin/orders/order/{bare.pk}/change/")
-    many = queries_of(staff, f"/admin/orders/order/{big.pk}/change/")
+    few, many = order_pages_queries(browser, bare, big)
 
     extra = [sql for sql in many if "refunds_refundline" in sql]
     assert len(extra) == 1
@@ -149,26 +146,26 @@ def test_an_order_page_without_refunds_skips_only_the_refund_lines_query(staff, 
     assert not any("refunds_refundline" in sql for sql in few)
 
 
-def test_the_notes_list_runs_as_many_queries_for_many_notes_as_for_few(staff, store):
+def test_the_notes_list_runs_as_many_queries_for_many_notes_as_for_few(browser, store):
     orders = make_orders(store, 10)
     note_create(store=store, order=orders[0], content="First", is_internal=True, author="ana")
-    staff.get("/admin/notes/ordernote/")
-    few = queries_of(staff, "/admin/notes/ordernote/")
+    browser.get("/admin/notes/ordernote/")
+    few = queries_of(browser, "/admin/notes/ordernote/")
     for order in orders:
         note_create(store=store, order=order, content="Hi", is_internal=False, author="ana")
         note_create(store=store, order=order, content="Memo", is_internal=True, author="ana")
 
-    many = queries_of(staff, "/admin/notes/ordernote/")
+    many = queries_of(browser, "/admin/notes/ordernote/")
 
     assert len(many) == len(few)
     assert len(few) <= 8
 
 
-def test_the_refunds_list_runs_as_many_queries_for_many_refunds_as_for_few(staff, store):
+def test_the_refunds_list_runs_as_many_queries_for_many_refunds_as_for_few(browser, store):
     orders = make_orders(store, 10, payment_status="paid", items=2)
     refund_create(store=store, order=orders[0], actor="ana", amount=Decimal("1.00"))
-    staff.get("/admin/refunds/refund/")
-    few = queries_of(staff, "/admin/refunds/refund/")
+    browser.get("/admin/refunds/refund/")
+    few = queries_of(browser, "/admin/refunds/refund/")
     for order in orders[1:]:
         item = order.items.first()
         refund_create(
@@ -176,17 +173,17 @@ def test_the_refunds_list_runs_as_many_queries_for_many_refunds_as_for_few(staff
             restock=False,
         )  # fmt: skip
 
-    many = queries_of(staff, "/admin/refunds/refund/")
+    many = queries_of(browser, "/admin/refunds/refund/")
 
     assert len(many) == len(few)
     assert len(few) <= 8
 
 
-def test_the_dashboard_runs_as_many_queries_for_many_orders_as_for_few(staff, store):
+def test_the_dashboard_runs_as_many_queries_for_many_orders_as_for_few(browser, store):
     now = timezone.now()
     make_order(store=store, created_at=now - timedelta(days=1))
-    staff.get("/admin/")
-    few = queries_of(staff, "/admin/")
+    browser.get("/admin/")
+    few = queries_of(browser, "/admin/")
     for n in range(40):
         make_order(
             store=store, created_at=now - timedelta(days=n % 30, minutes=n),
@@ -194,7 +191,7 @@ def test_the_dashboard_runs_as_many_queries_for_many_orders_as_for_few(staff, st
             payment_status="paid" if n % 4 == 3 else "pending",
         )  # fmt: skip
 
-    many = queries_of(staff, "/admin/")
+    many = queries_of(browser, "/admin/")
 
     assert len(many) == len(few)
     assert len(few) <= 30
@@ -220,15 +217,11 @@ def drilldown(response) -> list[tuple[str, str | None]]:
     return entries
 
 
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def test_the_drilldown_offers_every_year_with_orders(staff, store):
+def test_the_drilldown_offers_every_year_with_orders(browser, store):
     make_order(store=store, created_at=at(2024, 6, 1, 12))
     make_order(store=store, created_at=at(2026, 2, 1, 12))
 
-    response = staff.get("/admin/orders/order/")
+    response = browser.get("/admin/orders/order/")
 
     assert drilldown(response) == [
         ("2024", "?created_at__year=2024"),
@@ -237,12 +230,12 @@ def test_the_drilldown_offers_every_year_with_orders(staff, store):
     ]
 
 
-def test_a_year_shows_its_months_from_the_first_order_to_the_last(staff, store):
+def test_a_year_shows_its_months_from_the_first_order_to_the_last(browser, store):
     make_order(store=store, created_at=at(2025, 12, 31, 12))
     make_order(store=store, created_at=at(2026, 2, 10, 12))
     make_order(store=store, created_at=at(2026, 5, 20, 12))
 
-    response = staff.get("/admin/orders/order/", {"created_at__year": "2026"})
+    response = browser.get("/admin/orders/order/", {"created_at__year": "2026"})
 
     assert drilldown(response) == [
         ("‹ All dates", "?"),
@@ -253,13 +246,13 @@ def test_a_year_shows_its_months_from_the_first_order_to_the_last(staff, store):
     ]
 
 
-def test_a_month_shows_its_days_from_the_first_order_to_the_last(staff, store):
+def test_a_month_shows_its_days_from_the_first_order_to_the_last(browser, store):
     make_order(store=store, created_at=at(2026, 2, 28, 23))
     make_order(store=store, created_at=at(2026, 3, 5, 0, 1))
     make_order(store=store, created_at=at(2026, 3, 8, 23, 59))
     make_order(store=store, created_at=at(2026, 4, 1, 0))
 
-    response = staff.get(
+    response = browser.get(
         "/admin/orders/order/", {"created_at__year": "2026", "created_at__month": "3"}
     )
 
@@ -273,11 +266,11 @@ def test_a_month_shows_its_days_from_the_first_order_to_the_last(staff, store):
     assert len(response.context["cl"].result_list) == 2
 
 
-def test_a_day_shows_itself_and_the_way_back_to_its_month(staff, store):
+def test_a_day_shows_itself_and_the_way_back_to_its_month(browser, store):
     order = make_order(store=store, created_at=at(2026, 3, 9, 12))
     make_order(store=store, created_at=at(2026, 3, 10, 12))
 
-    response = staff.get(
+    response = browser.get(
         "/admin/orders/order/",
         {"created_at__year": "2026", "created_at__month": "3", "created_at__day": "9"},
     )
@@ -289,11 +282,11 @@ def test_a_day_shows_itself_and_the_way_back_to_its_month(staff, store):
     assert list(response.context["cl"].result_list) == [order]
 
 
-def test_the_drilldowns_links_keep_the_other_filters(staff, store):
+def test_the_drilldowns_links_keep_the_other_filters(browser, store):
     make_order(store=store, created_at=at(2025, 6, 1, 12))
     make_order(store=store, created_at=at(2026, 2, 1, 12))
 
-    response = staff.get("/admin/orders/order/", {"status__exact": "pending", "q": "Walk"})
+    response = browser.get("/admin/orders/order/", {"status__exact": "pending", "q": "Walk"})
 
     assert drilldown(response) == [
         ("2025", "?created_at__year=2025&q=Walk&status__exact=pending"),
@@ -301,29 +294,29 @@ def test_the_drilldowns_links_keep_the_other_filters(staff, store):
     ]
 
 
-def test_orders_of_one_year_go_straight_to_its_months(staff, store):
+def test_orders_of_one_year_go_straight_to_its_months(browser, store):
     make_order(store=store, created_at=at(2026, 1, 15, 12))
     make_order(store=store, created_at=at(2026, 2, 15, 12))
 
-    response = staff.get("/admin/orders/order/")
+    response = browser.get("/admin/orders/order/")
 
     assert [title for title, _ in drilldown(response)] == ["‹ All dates", "January 2026",
                                                            "February 2026"]  # fmt: skip
 
 
-def test_orders_of_one_month_go_straight_to_its_days(staff, store):
+def test_orders_of_one_month_go_straight_to_its_days(browser, store):
     make_order(store=store, created_at=at(2026, 1, 15, 12))
     make_order(store=store, created_at=at(2026, 1, 16, 12))
 
-    response = staff.get("/admin/orders/order/")
+    response = browser.get("/admin/orders/order/")
 
     assert [title for title, _ in drilldown(response)] == ["‹ 2026", "January 15", "January 16"]
 
 
-def test_a_store_without_orders_shows_no_drilldown(staff, store, other_store):
+def test_a_store_without_orders_shows_no_drilldown(browser, store, other_store):
     make_order(store=other_store, created_at=at(2026, 1, 15, 12))
 
-    response = staff.get("/admin/orders/order/")
+    response = browser.get("/admin/orders/order/")
 
     assert response.status_code == 200
     assert drilldown(response) == []
@@ -340,12 +333,12 @@ def test_a_store_without_orders_shows_no_drilldown(staff, store, other_store):
     ],
     ids=["all", "year", "month", "day", "filtered"],
 )
-def test_the_order_list_never_runs_a_distinct_query(staff, store, params):
+def test_the_order_list_never_runs_a_distinct_query(browser, store, params):
     make_order(store=store, created_at=at(2025, 11, 3, 12))
     make_order(store=store, created_at=at(2026, 3, 9, 12), country_code="FR")
     make_order(store=store, created_at=at(2026, 3, 9, 18))
 
-    sql = queries_of(staff, "/admin/orders/order/", params)
+    sql = queries_of(browser, "/admin/orders/order/", params)
 
     assert [query for query in sql if "DISTINCT" in query.upper()] == []
     assert sum("MIN(" in query.upper() and "MAX(" in query.upper() for query in sql) == (
@@ -354,11 +347,6 @@ def test_the_order_list_never_runs_a_distinct_query(staff, store, params):
 
 
 # --- days and times in the store's time zone ----------------------------------------------
-
-
-@pytest.fixture
-def los_angeles():
-    return make_store(name="LA Store", timezone="America/Los_Angeles")
 
 
 @pytest.fixture
@@ -399,8 +387,7 @@ def test_the_list_shows_the_order_time_in_the_stores_zone(los_angeles, late_orde
 
 
 def test_a_superusers_admin_stays_in_utc(los_angeles, late_order):
-    client = Client()
-    client.force_login(get_user_model().objects.create_superuser("root", "r@x.example", "pw"))
+    client = staff_client(username="root", superuser=True)
 
     response = client.get("/admin/orders/order/", MARCH_2026)
 
@@ -419,8 +406,7 @@ def test_a_member_of_stores_in_two_zones_works_in_utc(los_angeles, late_order, s
 
 
 def test_a_superusers_order_list_runs_as_many_queries_for_six_stores_as_for_two(store):
-    client = Client()
-    client.force_login(get_user_model().objects.create_superuser("root", "r@x.example", "pw"))
+    client = staff_client(username="root", superuser=True)
     stores = [store, make_store(name="Second")]
     for each in stores:
         make_orders(each, 3)

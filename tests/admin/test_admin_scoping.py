@@ -1,22 +1,26 @@
 """Per-store scoping of the staff admin: a member of store A never lists, opens, changes
 or counts store B's rows, by any admin URL, guessed ids included."""
 
-import csv
 import io
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.test import Client
 
-from notes.models import OrderNote
 from notes.services import note_create
 from orders.ids import uuid7
 from orders.models import ApiKey, Order, StoreMembership
-from refunds.models import Refund
 from refunds.services import refund_create
-from tests.factories import make_api_key, make_customer, make_order, make_store, make_variant
+from tests.factories import (
+    make_api_key,
+    make_customer,
+    make_order,
+    make_store,
+    make_variant,
+    staff_client,
+)
+from tests.helpers import csv_rows, order_state
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +35,8 @@ SCOPED_LISTS = [
 
 @pytest.fixture
 def staff_a(store):
-    user = get_user_model().objects.create_user("alice@a.example", password="pw", is_staff=True)
-    StoreMembership.objects.create(store=store, user=user)
-    client = Client()
-    client.force_login(user)
-    return client
+    """Alice, logged in to the admin as a staff member of `store` (store A)."""
+    return staff_client(store, username="alice@a.example")
 
 
 @pytest.fixture
@@ -108,9 +109,7 @@ def test_orders_cannot_be_changed_or_deleted_from_the_admin(staff_a, rows):
 
 
 def test_a_staff_user_without_membership_sees_nothing(rows):
-    user = get_user_model().objects.create_user("nobody@x.example", password="pw", is_staff=True)
-    client = Client()
-    client.force_login(user)
+    client = staff_client(username="nobody@x.example")
 
     assert client.get("/admin/orders/order/").status_code == 403
 
@@ -135,35 +134,22 @@ def test_create_staff_refuses_an_unknown_store(db):
 # --- every back-office URL, with store B's rows and a member of store A -------------------
 
 
-def staff_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+# What an order action could change of the order itself: order_state without what the
+# order shares with every other (the stock, the mail queue, the admin log).
+RECORD = [
+    "status",
+    "payment_status",
+    "refunded_amount",
+    "updated_at",
+    "notes",
+    "refunds",
+    "history",
+]
 
 
-def member_of(*stores, username: str):
-    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
-    for each in stores:
-        StoreMembership.objects.create(store=each, user=user)
-    return user
-
-
-def order_state(order: Order) -> dict:
-    """Everything an order action could change, read fresh from the database."""
-    fresh = Order.objects.get(pk=order.pk)
-    return {
-        "status": fresh.status,
-        "payment_status": fresh.payment_status,
-        "refunded_amount": fresh.refunded_amount,
-        "updated_at": fresh.updated_at,
-        "notes": OrderNote.objects.filter(order=fresh).count(),
-        "refunds": Refund.objects.filter(order=fresh).count(),
-        "history": Order.history.filter(id=fresh.pk).count(),
-    }
-
-
-def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+def order_record(order) -> dict:
+    state = order_state(order)
+    return {field: state[field] for field in RECORD}
 
 
 # (the action's URL name, the payment status the order needs for it, a valid form)
@@ -187,25 +173,25 @@ def test_a_member_cannot_act_on_another_stores_order(
     staff_a, other_store, action, payment_status, form
 ):
     order_b = make_order(store=other_store, payment_status=payment_status)
-    before = order_state(order_b)
+    before = order_record(order_b)
 
     response = staff_a.post(f"/admin/orders/order/{order_b.pk}/{action}/", form)
 
     assert response.status_code == 404
-    assert order_state(order_b) == before
+    assert order_record(order_b) == before
 
 
 @pytest.mark.parametrize(("action", "payment_status", "form"), ORDER_ACTIONS)
 def test_the_same_post_acts_on_the_members_own_order(staff_a, store, action, payment_status, form):
     """The control of the test above: the refused posts are valid ones."""
     order_a = make_order(store=store, payment_status=payment_status)
-    before = order_state(order_a)
+    before = order_record(order_a)
 
     response = staff_a.post(f"/admin/orders/order/{order_a.pk}/{action}/", form)
 
     assert response.status_code == 302
     assert response["Location"].startswith(f"/admin/orders/order/{order_a.pk}/change/")
-    assert order_state(order_a) != before
+    assert order_record(order_a) != before
 
 
 @pytest.mark.parametrize("action", ["transition", "void", "mark-paid", "refund", "notes"])
@@ -462,27 +448,27 @@ def bulk_move(client, orders, to_status="confirmed"):
 
 
 def test_a_bulk_move_never_reaches_another_stores_orders(staff_a, rows):
-    before = order_state(rows["order_b"])
+    before = order_record(rows["order_b"])
 
     response = bulk_move(staff_a, [rows["order_b"]])
 
     assert response.status_code == 200
-    assert order_state(rows["order_b"]) == before
+    assert order_record(rows["order_b"]) == before
 
 
 def test_a_bulk_move_of_both_stores_orders_moves_only_the_members(staff_a, rows):
-    before = order_state(rows["order_b"])
+    before = order_record(rows["order_b"])
 
     response = bulk_move(staff_a, [rows["order_a"], rows["order_b"]])
 
     assert [outcome.order.pk for outcome in response.context["outcomes"]] == [rows["order_a"].pk]
     assert Order.objects.get(pk=rows["order_a"].pk).status == "confirmed"
-    assert order_state(rows["order_b"]) == before
+    assert order_record(rows["order_b"]) == before
 
 
 def test_a_bulk_move_of_everything_listed_moves_only_the_members_orders(staff_a, rows, store):
     second = make_order(store=store)
-    before = order_state(rows["order_b"])
+    before = order_record(rows["order_b"])
 
     response = staff_a.post(
         "/admin/orders/order/",
@@ -501,13 +487,13 @@ def test_a_bulk_move_of_everything_listed_moves_only_the_members_orders(staff_a,
         second.pk,
     }
     assert set(Order.objects.filter(store=store).values_list("status", flat=True)) == {"confirmed"}
-    assert order_state(rows["order_b"]) == before
+    assert order_record(rows["order_b"]) == before
 
 
 def test_a_member_of_two_stores_cannot_pick_a_third_with_the_store_filter(store, rows, other_store):
     third = make_store(name="Third Store")
     make_order(store=third, customer_name="Thelma Third")
-    client = staff_client(member_of(store, third, username="two@stores.example"))
+    client = staff_client(store, third, username="two@stores.example")
 
     listed = client.get("/admin/orders/order/", {"store": other_store.pk}).context["cl"]
     exported = csv_rows(client.get("/admin/orders/order/export/", {"store": other_store.pk}))
@@ -518,8 +504,7 @@ def test_a_member_of_two_stores_cannot_pick_a_third_with_the_store_filter(store,
 
 
 def test_a_superuser_sees_both_stores(rows, records, store, other_store):
-    superuser = get_user_model().objects.create_superuser("root", "root@x.example", "pw")
-    client = staff_client(superuser)
+    client = staff_client(username="root", superuser=True)
 
     orders = client.get("/admin/orders/order/").context["cl"].result_list
     notes = client.get("/admin/notes/ordernote/").context["cl"].result_list
@@ -544,6 +529,6 @@ def test_a_superuser_sees_both_stores(rows, records, store, other_store):
      "orders/apikey/", "orders/customer/"],
 )  # fmt: skip
 def test_a_staff_user_without_membership_is_refused_every_list(rows, path):
-    client = staff_client(member_of(username="nobody@x.example"))
+    client = staff_client(username="nobody@x.example")
 
     assert client.get(f"/admin/{path}").status_code == 403

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from orders.models import ApiKey
 from orders.models.store import API_KEY_LOOKUP_LENGTH, hash_api_key
 from orders.services import api_key_create
 from tests.factories import make_order
+from tests.helpers import api_client, assert_error, messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -48,16 +48,6 @@ def create_key(browser, store, **options):
     return response, shown.group(1)
 
 
-def api(raw_key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=raw_key)
-    return client
-
-
-def messages_of(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, message.message) for message in response.context["messages"]]
-
-
 def change_url(api_key) -> str:
     return f"/admin/orders/apikey/{api_key.pk}/change/"
 
@@ -86,7 +76,7 @@ def test_the_new_key_works_against_the_api(browser, store):
     make_order(store=store)
     _, raw_key = create_key(browser, store)
 
-    response = api(raw_key).get("/v1/orders")
+    response = api_client(raw_key).get("/v1/orders")
 
     assert response.status_code == 200
     assert [order["order_number"] for order in response.json()["data"]] == [1001]
@@ -183,7 +173,7 @@ def test_the_change_page_edits_the_name_and_expiry_only(browser, store, other_st
     assert changed.scopes == ["read:orders", "write:orders"]
     assert (changed.prefix, changed.key_hash) == (api_key.prefix, api_key.key_hash)
     assert changed.revoked_at is None
-    assert api(raw_key).get("/v1/orders").status_code == 200
+    assert api_client(raw_key).get("/v1/orders").status_code == 200
 
 
 def test_the_change_page_shows_store_and_scopes_read_only(browser, store):
@@ -240,9 +230,8 @@ def test_revoking_a_key_locks_its_client_out(browser, store):
         ("info", "Revoked 1 key(s); requests with them now answer 401 INVALID_API_KEY.")
     ]
     assert ApiKey.objects.get().revoked_at is not None
-    answer = api(raw_key).get("/v1/orders")
-    assert answer.status_code == 401
-    assert answer.json()["error"]["code"] == "INVALID_API_KEY"
+    answer = api_client(raw_key).get("/v1/orders")
+    assert_error(answer, 401, "INVALID_API_KEY")
 
 
 def test_revoking_a_revoked_key_again_keeps_its_first_revocation(browser, store):
@@ -265,4 +254,4 @@ def test_a_member_cannot_revoke_another_stores_key(browser, other_store):
     revoke(browser, foreign)
 
     assert ApiKey.objects.get(pk=foreign.pk).revoked_at is None
-    assert api(raw_key).get("/v1/orders").status_code == 200
+    assert api_client(raw_key).get("/v1/orders").status_code == 200

@@ -9,8 +9,8 @@ from django.contrib.admin.models import LogEntry
 
 from backoffice.admin import order_bulk
 from orders.models import Order, Variant
-from orders.selectors import status_history
 from tests.factories import make_order, make_variant
+from tests.helpers import last_change, messages_of, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +46,6 @@ def apply(browser, orders, to_status, reason="", *, path=LIST_URL, select_across
         },
         follow=True,
     )
-
-
-def messages_of(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, message.message) for message in response.context["messages"]]
 
 
 def shown_template(response) -> str:
@@ -94,10 +90,6 @@ def state() -> dict:
 
 def state_of(order) -> tuple:
     return state()["orders"][order.pk]
-
-
-def last_change(order):
-    return status_history(store=order.store, order_ids=[order.pk])[order.pk][-1]
 
 
 def status_of(order) -> str:
@@ -197,7 +189,7 @@ def test_cancelling_refuses_the_paid_order_with_refund_first_and_releases_the_ot
         "ana",
         "Supplier out of stock",
     )
-    assert Variant.objects.get(pk=variant.pk).stock == 6  # only the cancelled order's unit
+    assert stock_of(variant) == 6  # only the cancelled order's unit
     assert state_of(paid) == paid_before
 
 

@@ -7,15 +7,15 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.admin import catalog
 from orders.models import Customer, Product, ShippingMethod, StoreMembership, TaxRate, Variant
-from orders.services import tax_rate_for
+from orders.pricing import tax_rate_for
 from tests.factories import make_customer, make_shipping_method, make_variant
+from tests.helpers import messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -97,10 +97,6 @@ def row(variant) -> Variant:
     return Variant.objects.get(pk=variant.pk)
 
 
-def messages_of(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, message.message) for message in response.context["messages"]]
-
-
 def stock_writes(queries) -> list[str]:
     """The SQL of every UPDATE of a variant's stock."""
     return [
@@ -108,6 +104,19 @@ def stock_writes(queries) -> list[str]:
         for q in queries
         if q["sql"].startswith('UPDATE "orders_variant"') and '"stock" =' in q["sql"]
     ]
+
+
+def a_second_variant(of, *, name: str, sku: str, stock_change: str) -> dict[str, str]:
+    """The product form's fields that add an untracked variant at 25.00 to the product of
+    `of`."""
+    return {
+        "variants-TOTAL_FORMS": "2",
+        "variants-1-product": str(of.product_id),
+        "variants-1-name": name,
+        "variants-1-sku": sku,
+        "variants-1-price": "25.00",
+        "variants-1-stock_change": stock_change,
+    }
 
 
 def test_the_stock_is_shown_read_only_with_an_add_to_stock_field(browser, mug):
@@ -206,20 +215,9 @@ def test_units_ordered_between_the_check_and_the_write_are_not_removed_twice(
 def test_a_new_variants_initial_stock_comes_from_add_to_stock(browser, store, mug):
     data = open_product(browser, mug)
 
-    save(
-        browser,
-        mug,
-        data,
-        **{
-            "variants-TOTAL_FORMS": "2",
-            "variants-1-product": str(mug.product_id),
-            "variants-1-name": "Forest Green",
-            "variants-1-sku": "MUG-GREEN",
-            "variants-1-price": "25.00",
-            "variants-1-track_inventory": "on",
-            "variants-1-stock_change": "7",
-        },
-    )
+    adding = a_second_variant(mug, name="Forest Green", sku="MUG-GREEN", stock_change="7")
+
+    save(browser, mug, data, **adding, **{"variants-1-track_inventory": "on"})
 
     green = Variant.objects.get(sku="MUG-GREEN")
     assert (green.stock, green.price, green.name) == (7, Decimal("25.00"), "Forest Green")
@@ -254,30 +252,18 @@ def test_a_new_product_gets_its_variants_initial_stock_from_add_to_stock(browser
 def test_a_new_variant_cannot_start_below_zero(browser, mug):
     data = open_product(browser, mug)
 
-    response = save(
-        browser,
-        mug,
-        data,
-        **{
-            "variants-TOTAL_FORMS": "2",
-            "variants-1-product": str(mug.product_id),
-            "variants-1-name": "Forest Green",
-            "variants-1-sku": "MUG-GREEN",
-            "variants-1-price": "25.00",
-            "variants-1-stock_change": "-1",
-        },
-    )
+    adding = a_second_variant(mug, name="Forest Green", sku="MUG-GREEN", stock_change="-1")
+
+    response = save(browser, mug, data, **adding)
 
     assert "Only 0 in stock to remove." in response.content.decode()
     assert not Variant.objects.filter(sku="MUG-GREEN").exists()
     assert Product.objects.get(pk=mug.product_id).variants.count() == 1
 
 
-def test_a_product_and_its_variants_always_share_a_store(browser, store, other_store, mug):
+def test_a_product_and_its_variants_always_share_a_store(browser, staff, other_store, mug):
     # Ana works for both stores, so both are offered in the product's store choices.
-    StoreMembership.objects.create(
-        store=other_store, user=get_user_model().objects.get(username="ana")
-    )
+    StoreMembership.objects.create(store=other_store, user=staff)
     data = open_product(browser, mug)
 
     save(browser, mug, data, store=str(other_store.pk), **{"variants-0-stock_change": "5"})
@@ -310,19 +296,9 @@ def test_a_new_variant_with_a_sku_the_store_uses_is_a_form_error_not_a_500(brows
     before = variants_snapshot()
     browser.raise_request_exception = False
 
-    response = save(
-        browser,
-        mug,
-        data,
-        **{
-            "variants-TOTAL_FORMS": "2",
-            "variants-1-product": str(mug.product_id),
-            "variants-1-name": "Red",
-            "variants-1-sku": "MUG-RED",
-            "variants-1-price": "25.00",
-            "variants-1-stock_change": "4",
-        },
-    )
+    adding = a_second_variant(mug, name="Red", sku="MUG-RED", stock_change="4")
+
+    response = save(browser, mug, data, **adding)
 
     assert response.status_code == 200
     assert response.context["errors"]
@@ -380,8 +356,8 @@ def test_a_shipping_code_the_store_already_uses_is_a_form_error_not_a_500(browse
     assert ShippingMethod.objects.get(pk=express.pk).code == "express"
 
 
-def test_a_rows_store_cannot_be_changed_by_posting_another(browser, store, other_store):
-    StoreMembership.objects.create(store=other_store, user=get_user_model().objects.get())
+def test_a_rows_store_cannot_be_changed_by_posting_another(browser, staff, store, other_store):
+    StoreMembership.objects.create(store=other_store, user=staff)
     express = make_shipping_method(store=store, code="express", price="12.00")
 
     browser.post(

@@ -3,10 +3,9 @@ last 30 store-local days' orders and net sales as an SVG chart, the latest order
 
 import html
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -14,11 +13,10 @@ from django.utils import timezone
 from backoffice.dashboard import nice_ceiling, sales_chart
 from orders.models import OrderStatus
 from orders.selectors import DailySales
-from tests.factories import make_order, make_store, staff_client
+from tests.factories import make_order, staff_client
+from tests.helpers import LOS_ANGELES, at, local
 
 pytestmark = pytest.mark.django_db
-
-LA = ZoneInfo("America/Los_Angeles")
 
 
 def status_links(body: str) -> dict[str, tuple[str, str]]:
@@ -72,17 +70,8 @@ def test_each_status_count_links_to_the_list_of_those_orders(store):
 # --- the last 30 days -----------------------------------------------------------------------
 
 
-def local(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute, second), tzinfo=LA)
-
-
-@pytest.fixture
-def los_angeles():
-    return make_store(name="LA Store", timezone="America/Los_Angeles")
-
-
 def test_the_last_30_days_count_orders_and_net_sales_per_store_day(los_angeles, other_store):
-    today = timezone.localdate(timezone=LA)
+    today = timezone.localdate(timezone=LOS_ANGELES)
     first_day = today - timedelta(days=29)
     day = today - timedelta(days=3)
     # 17:30 in Los Angeles is already the next day in UTC: it counts on `day`.
@@ -130,7 +119,7 @@ def test_the_chart_draws_a_bar_for_each_of_the_30_days(store):
 
 
 def test_the_latest_ten_orders_are_shown_newest_first(store, other_store):
-    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    start = at(2026, 3, 1, 12)
     orders = [make_order(store=store, created_at=start + timedelta(hours=n)) for n in range(12)]
     make_order(store=other_store, created_at=start + timedelta(days=1))
     client = staff_client(store)

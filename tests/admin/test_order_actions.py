@@ -9,22 +9,12 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.admin.models import LogEntry
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from notes.models import OrderNote
-from orders.models import Fulfillment, Order, StoreMembership, Variant
-from orders.selectors import status_history
-from orders.services import (
-    AddressInput,
-    LineRequest,
-    order_create,
-    order_transition,
-    order_update,
-)
+from orders.models import Fulfillment, Order
+from orders.services import LineRequest, order_create, order_transition, order_update
 from refunds.models import Refund
 from tests.concurrency import requires_postgresql, run_concurrently
 from tests.factories import (
@@ -33,7 +23,9 @@ from tests.factories import (
     make_shipping_method,
     make_tax_rate,
     make_variant,
+    staff_client,
 )
+from tests.helpers import last_change, messages_of, order_state, seed_003_address, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +41,7 @@ STALE_PAGE = (
 @pytest.fixture
 def outsider(other_store):
     """A staff member of another store only."""
-    user = get_user_model().objects.create_user("otto", password="pw", is_staff=True)
-    StoreMembership.objects.create(store=other_store, user=user)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(other_store, username="otto")
 
 
 @pytest.fixture
@@ -74,13 +62,7 @@ def placed_order(store, catalog, *, quantity=2, paid=False) -> Order:
         store=store,
         actor="system",
         lines=[LineRequest(variant_id=catalog["mug"].pk, quantity=quantity)],
-        shipping_address=AddressInput(
-            line1="123 Main St",
-            city="Portland",
-            province="OR",
-            postal_code="97201",
-            country_code="US",
-        ),
+        shipping_address=seed_003_address(),
         shipping_method="standard",
         customer_id=catalog["customer"].pk,
     )
@@ -95,39 +77,6 @@ def url(order, action: str) -> str:
 
 def page_url(order) -> str:
     return f"/admin/orders/order/{order.pk}/change/"
-
-
-def messages_of(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, message.message) for message in response.context["messages"]]
-
-
-def stock_of(variant) -> int:
-    return Variant.objects.get(pk=variant.pk).stock
-
-
-def state(order) -> dict:
-    """Everything an action could change about an order."""
-    row = Order.objects.get(pk=order.pk)
-    return {
-        "status": row.status,
-        "payment_status": row.payment_status,
-        "updated_at": row.updated_at,
-        "refunded_amount": row.refunded_amount,
-        "history_rows": Order.history.filter(id=order.pk).count(),
-        "fulfillments": Fulfillment.objects.filter(order=order).count(),
-        "refunds": Refund.objects.filter(order=order).count(),
-        "notes": OrderNote.objects.filter(order=order).count(),
-        "tasks": DBTaskResult.objects.count(),
-        "admin_log": LogEntry.objects.count(),
-        "refunded_quantities": list(
-            row.items.order_by("created_at").values_list("refunded_quantity", flat=True)
-        ),
-        "stock": dict(Variant.objects.values_list("sku", "stock")),
-    }
-
-
-def last_change(order):
-    return status_history(store=order.store, order_ids=[order.pk])[order.pk][-1]
 
 
 def shown_status(response) -> str:
@@ -220,7 +169,7 @@ def test_shipping_without_carrier_and_tracking_number_is_refused_and_changes_not
     store, browser
 ):
     order = make_order(store=store, status="processing")
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(
         url(order, "transition"),
@@ -231,7 +180,7 @@ def test_shipping_without_carrier_and_tracking_number_is_refused_and_changes_not
     assert response.status_code == 200
     needs = "Shipping an order needs a carrier and a tracking number."
     assert messages_of(response) == [("error", f"Carrier: {needs} Tracking number: {needs}")]
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_shipping_with_carrier_and_tracking_number_creates_the_shipment(store, browser):
@@ -304,13 +253,13 @@ def test_a_refused_transition_changes_nothing_and_shows_why(
     variant = make_variant(store=store, stock=5)
     order = make_order(store=store, status=status, payment_status=payment_status)
     order.items.update(variant=variant)  # a cancel would put this unit back in stock
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "transition"), {**post, "etag": order.etag}, follow=True)
 
     assert response.status_code == 200
     assert messages_of(response) == [("error", message)]
-    assert state(order) == before
+    assert order_state(order) == before
     assert shown_status(response) == Order.objects.get(pk=order.pk).get_status_display()
 
 
@@ -319,7 +268,7 @@ def test_a_step_posted_from_a_stale_page_is_refused_and_changes_nothing(store, b
     etag_read = etag_on_page(browser.get(page_url(order)))
     # Meanwhile a colleague confirms the order from their own screen.
     order_transition(store=store, order=order, to_status="confirmed", actor="bob")
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(
         url(order, "transition"),
@@ -328,7 +277,7 @@ def test_a_step_posted_from_a_stale_page_is_refused_and_changes_nothing(store, b
     )
 
     assert messages_of(response) == [("error", STALE_PAGE)]
-    assert state(order) == before
+    assert order_state(order) == before
     assert last_change(order).changed_by == "bob"
     assert shown_status(response) == "Confirmed"
 
@@ -360,7 +309,7 @@ def test_voiding_an_unpaid_pending_order_releases_its_stock(store, browser, cata
 
 def test_voiding_a_paid_order_is_refused_and_changes_nothing(store, browser, catalog):
     order = placed_order(store, catalog, quantity=2, paid=True)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "void"), {"reason": "Oops"}, follow=True)
 
@@ -368,13 +317,13 @@ def test_voiding_a_paid_order_is_refused_and_changes_nothing(store, browser, cat
     assert messages_of(response) == [
         ("error", "Order #1001 is paid: a void is for unpaid orders. Refund it instead.")
     ]
-    assert state(order) == before
+    assert order_state(order) == before
     assert stock_of(catalog["mug"]) == 8
 
 
 def test_voiding_a_shipped_order_is_refused_and_changes_nothing(store, browser):
     order = make_order(store=store, status="shipped")
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "void"), {}, follow=True)
 
@@ -385,7 +334,7 @@ def test_voiding_a_shipped_order_is_refused_and_changes_nothing(store, browser):
             "Cancel or refund it instead.",
         )
     ]
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 # --- mark paid -----------------------------------------------------------------------------
@@ -417,7 +366,7 @@ def test_marking_paid_without_a_note_says_payment_received(store, browser):
 
 def test_marking_a_paid_order_paid_again_is_refused_and_changes_nothing(store, browser):
     order = make_order(store=store, payment_status="paid")
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "mark-paid"), {"etag": order.etag}, follow=True)
 
@@ -425,12 +374,12 @@ def test_marking_a_paid_order_paid_again_is_refused_and_changes_nothing(store, b
     # Nothing was done, so nothing may read as done ("is marked paid").
     [(level, message)] = messages_of(response)
     assert (level, "marked paid" in message) == ("error", False)
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_marking_a_refunded_order_paid_is_refused_and_changes_nothing(store, browser):
     order = make_order(store=store, status="completed", payment_status="refunded")
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "mark-paid"), {"etag": order.etag}, follow=True)
 
@@ -439,19 +388,19 @@ def test_marking_a_refunded_order_paid_is_refused_and_changes_nothing(store, bro
     assert message.startswith(
         "Payment status cannot go from 'refunded' to 'paid' on a completed order. Allowed: none"
     )
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_marking_paid_from_a_stale_page_is_refused_and_changes_nothing(store, browser):
     order = make_order(store=store)
     etag_read = etag_on_page(browser.get(page_url(order)))
     order_update(store=store, order=order, actor="bob", payment_status="failed")
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "mark-paid"), {"etag": etag_read}, follow=True)
 
     assert messages_of(response) == [("error", STALE_PAGE)]
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 # --- notes ---------------------------------------------------------------------------------
@@ -509,7 +458,7 @@ def test_a_customer_note_enqueues_its_email(store, browser, staff):
 )
 def test_a_note_without_text_or_too_long_is_refused(store, browser, content, message):
     order = make_order(store=store)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(
         url(order, "notes"), {"content": content, "visibility": "customer"}, follow=True
@@ -517,7 +466,7 @@ def test_a_note_without_text_or_too_long_is_refused(store, browser, content, mes
 
     assert response.status_code == 200
     assert messages_of(response) == [("error", message)]
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_a_note_of_exactly_5000_characters_is_kept(store, browser):
@@ -542,12 +491,12 @@ def refund_post(order, **fields) -> dict:
 
 def test_the_refund_preview_shows_the_figures_and_changes_nothing(store, browser, catalog):
     order = placed_order(store, catalog, quantity=2, paid=True)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "refund"), refund_post(order, quantity=1))
 
     assert response.status_code == 200
-    assert state(order) == before
+    assert order_state(order) == before
     body = response.content.decode()
     assert re.search(r'id="refund-amount">26.64 USD<', body)
     assert (
@@ -579,7 +528,7 @@ def test_a_refund_preview_over_the_limits_lists_the_problems_instead_of_a_confir
     store, browser, catalog, fields, problems
 ):
     order = placed_order(store, catalog, quantity=2, paid=True)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "refund"), refund_post(order, **fields))
 
@@ -588,7 +537,7 @@ def test_a_refund_preview_over_the_limits_lists_the_problems_instead_of_a_confir
     listed = re.search(r'<ul class="errorlist" id="refund-problems">(.*?)</ul>', body).group(1)
     assert listed == "".join(f"<li>{problem}</li>" for problem in problems)
     assert 'id="refund-confirm"' not in body
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_confirming_the_preview_refunds_once_and_restocks(store, browser, catalog, staff):
@@ -669,13 +618,13 @@ def test_a_refund_confirmed_twice_refunds_once(store, browser, catalog):
     preview = browser.post(url(order, "refund"), refund_post(order, quantity=1))
     confirm = {**form_fields(preview, "refund-confirm"), "confirm": "1"}
     browser.post(url(order, "refund"), confirm, follow=True)
-    after_first = state(order)
+    after_first = order_state(order)
 
     response = browser.post(url(order, "refund"), confirm, follow=True)
 
     assert response.status_code == 200
     assert messages_of(response) == [("error", STALE_PAGE)]
-    assert state(order) == after_first
+    assert order_state(order) == after_first
     assert Refund.objects.filter(order=order).count() == 1
     assert Order.objects.get(pk=order.pk).refunded_amount == Decimal("26.64")
     assert stock_of(catalog["mug"]) == 9
@@ -685,9 +634,7 @@ def test_a_refund_confirmed_twice_refunds_once(store, browser, catalog):
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_confirms_of_one_preview_refund_once(store, staff, catalog):
     order = placed_order(store, catalog, quantity=2, paid=True)
-    clients = [Client(), Client()]
-    for client in clients:
-        client.force_login(staff)
+    clients = [staff_client(user=staff), staff_client(user=staff)]
     preview = clients[0].post(url(order, "refund"), refund_post(order, quantity=1))
     confirm = {**form_fields(preview, "refund-confirm"), "confirm": "1"}
 
@@ -710,7 +657,7 @@ def test_a_refund_confirmed_over_the_balance_is_refused_with_the_services_messag
     store, browser, catalog
 ):
     order = placed_order(store, catalog, quantity=2, paid=True)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(
         url(order, "refund"), {**refund_post(order, amount="100.00"), "confirm": "1"}, follow=True
@@ -722,12 +669,12 @@ def test_a_refund_confirmed_over_the_balance_is_refused_with_the_services_messag
             "A refund of 100.00 USD is more than the 59.27 USD left to refund on order #1001.",
         )
     ]
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_a_refund_of_an_unpaid_order_is_refused_with_the_services_message(store, browser, catalog):
     order = placed_order(store, catalog, quantity=2)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(
         url(order, "refund"), {**refund_post(order), "confirm": "1"}, follow=True
@@ -741,18 +688,18 @@ def test_a_refund_of_an_unpaid_order_is_refused_with_the_services_message(store,
             "orders can be refunded. Void an unpaid order instead.",
         )
     ]
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_a_refund_preview_of_an_unpaid_order_offers_no_confirm_button(store, browser, catalog):
     order = placed_order(store, catalog, quantity=2)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "refund"), refund_post(order), follow=True)
 
     assert response.status_code == 200
     assert 'id="refund-confirm"' not in response.content.decode()
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_a_refund_confirmed_after_the_order_changed_is_refused(store, browser, catalog):
@@ -761,17 +708,17 @@ def test_a_refund_confirmed_after_the_order_changed_is_refused(store, browser, c
     confirm = {**form_fields(preview, "refund-confirm"), "confirm": "1"}
     # Meanwhile a colleague moves the order on.
     order_transition(store=store, order=order, to_status="confirmed", actor="bob")
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "refund"), confirm, follow=True)
 
     assert messages_of(response) == [("error", STALE_PAGE)]
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_a_refund_asking_for_nothing_is_refused(store, browser, catalog):
     order = placed_order(store, catalog, quantity=2, paid=True)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, "refund"), refund_post(order, quantity=0), follow=True)
 
@@ -781,7 +728,7 @@ def test_a_refund_asking_for_nothing_is_refused(store, browser, catalog):
             "Choose the units to refund, tick 'Refund the shipping too', or give an amount.",
         )
     ]
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 # --- who may post, and how -----------------------------------------------------------------
@@ -798,23 +745,23 @@ ACTIONS = {
 @pytest.mark.parametrize("action", ACTIONS)
 def test_an_action_url_answers_get_with_405(store, browser, action):
     order = make_order(store=store)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.get(url(order, action))
 
     assert response.status_code == 405
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_a_member_of_another_store_gets_404_and_changes_nothing(store, outsider, action):
     order = make_order(store=store, payment_status="paid" if action == "refund" else "pending")
-    before = state(order)
+    before = order_state(order)
 
     response = outsider.post(url(order, action), {**ACTIONS[action], "etag": order.etag})
 
     assert response.status_code == 404
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -849,7 +796,7 @@ def test_a_refund_preview_from_a_stale_page_says_so_instead_of_promising(store, 
     order = placed_order(store, catalog, paid=True)
     stale_etag = order.etag
     order_update(store=store, order=order, actor="system", details={"po_number": "PO-9"})
-    before = state(order)
+    before = order_state(order)
     line = order.items.get()
 
     response = browser.post(
@@ -859,25 +806,25 @@ def test_a_refund_preview_from_a_stale_page_says_so_instead_of_promising(store, 
     [(level, message)] = messages_of(response)
     assert (level, message.startswith("Someone changed this order")) == ("error", True)
     assert "refund-confirm" not in response.content.decode()
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 @pytest.mark.parametrize("action", ["void", "mark-paid"])
 def test_an_over_long_reason_is_refused_rather_than_dropped(store, browser, action):
     order = make_order(store=store)
-    before = state(order)
+    before = order_state(order)
 
     response = browser.post(url(order, action), {"reason": "x" * 1001}, follow=True)
 
     [(level, message)] = messages_of(response)
     assert level == "error"
     assert "at most 1000 characters" in message
-    assert state(order) == before
+    assert order_state(order) == before
 
 
 def test_a_refund_of_more_units_than_any_line_holds_is_refused_not_a_500(store, browser, catalog):
     order = placed_order(store, catalog, paid=True)
-    before = state(order)
+    before = order_state(order)
     line = order.items.get()
 
     response = browser.post(
@@ -887,4 +834,4 @@ def test_a_refund_of_more_units_than_any_line_holds_is_refused_not_a_500(store, 
     [(level, message)] = messages_of(response)
     assert level == "error"
     assert "Ceramic Mug: Ensure this value is less than or equal to 2147483647." in message
-    assert state(order) == before
+    assert order_state(order) == before

@@ -2,17 +2,15 @@
 rows the list shows, with its filters, search and date drill-down, streamed, values in the
 API's formats, safe to open in a spreadsheet."""
 
-import csv
 import html
-import io
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
-from tests.factories import make_order, make_shipping_method, make_store, staff_client
+from tests.factories import make_order, make_shipping_method, staff_client
+from tests.helpers import at, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +21,6 @@ HEADER = [
     "discount_amount", "shipping_cost", "tax_amount", "total", "refunded_amount", "item_count",
     "shipping_method", "city", "province", "postal_code", "country_code",
 ]  # fmt: skip
-
-
-@pytest.fixture
-def staff(store) -> Client:
-    return staff_client(store)
-
-
-def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
 def exported_ids(client: Client, params: dict) -> list[str]:
@@ -45,10 +34,6 @@ def listed_ids(client: Client, params: dict) -> list[str]:
         order.public_id
         for order in client.get("/admin/orders/order/", params).context["cl"].result_list
     ]
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -82,8 +67,8 @@ def orders(store, other_store):
     }  # fmt: skip
 
 
-def test_the_export_is_a_streamed_csv_attachment(staff, orders):
-    response = staff.get(EXPORT)
+def test_the_export_is_a_streamed_csv_attachment(browser, orders):
+    response = browser.get(EXPORT)
 
     assert response.status_code == 200
     assert response.streaming
@@ -93,20 +78,20 @@ def test_the_export_is_a_streamed_csv_attachment(staff, orders):
     )
 
 
-def test_the_export_starts_with_a_header_row(staff, orders):
-    rows = csv_rows(staff.get(EXPORT))
+def test_the_export_starts_with_a_header_row(browser, orders):
+    rows = csv_rows(browser.get(EXPORT))
 
     assert rows[0] == HEADER
 
 
-def test_an_empty_list_exports_the_header_alone(staff):
-    assert csv_rows(staff.get(EXPORT)) == [HEADER]
+def test_an_empty_list_exports_the_header_alone(browser):
+    assert csv_rows(browser.get(EXPORT)) == [HEADER]
 
 
-def test_the_export_writes_values_in_the_apis_formats(staff, orders):
+def test_the_export_writes_values_in_the_apis_formats(browser, orders):
     jane = orders["jane"]
 
-    rows = {row[1]: row for row in csv_rows(staff.get(EXPORT))[1:]}
+    rows = {row[1]: row for row in csv_rows(browser.get(EXPORT))[1:]}
 
     assert rows[jane.public_id] == [
         "1001", f"ord_{jane.pk}", "2025-12-31T23:00:00.000Z", "completed", "paid", "card",
@@ -115,11 +100,11 @@ def test_the_export_writes_values_in_the_apis_formats(staff, orders):
     ]  # fmt: skip
 
 
-def test_the_export_has_the_lists_orders_in_the_lists_order(staff, orders):
+def test_the_export_has_the_lists_orders_in_the_lists_order(browser, orders):
     expected = [orders[name].public_id for name in ("dan", "carla", "bob", "jane")]
 
-    assert exported_ids(staff, {}) == expected
-    assert listed_ids(staff, {}) == expected
+    assert exported_ids(browser, {}) == expected
+    assert listed_ids(browser, {}) == expected
 
 
 MARCH = {"created_at__year": "2026", "created_at__month": "3"}
@@ -149,31 +134,32 @@ MARCH = {"created_at__year": "2026", "created_at__month": "3"}
         "&".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None
     ),
 )
-def test_the_export_has_one_row_per_order_the_filtered_list_shows(staff, orders, params, expected):
+def test_the_export_has_one_row_per_order_the_filtered_list_shows(
+    browser, orders, params, expected
+):
     expected_ids = [orders[name].public_id for name in expected]
 
-    assert exported_ids(staff, params) == expected_ids
-    assert listed_ids(staff, params) == expected_ids
+    assert exported_ids(browser, params) == expected_ids
+    assert listed_ids(browser, params) == expected_ids
 
 
-def test_the_lists_export_link_carries_the_lists_query_string(staff, orders):
+def test_the_lists_export_link_carries_the_lists_query_string(browser, orders):
     params = {"status__exact": "pending", "q": "Bob", "created_at__year": "2026"}
-    body = staff.get("/admin/orders/order/", params).content.decode()
+    body = browser.get("/admin/orders/order/", params).content.decode()
 
     link = html.unescape(re.search(r'<a href="([^"]+)" class="ordo-export">', body).group(1))
 
     assert link == "/admin/orders/order/export/?created_at__year=2026&q=Bob&status__exact=pending"
-    assert [row[1] for row in csv_rows(staff.get(link))[1:]] == [orders["bob"].public_id]
+    assert [row[1] for row in csv_rows(browser.get(link))[1:]] == [orders["bob"].public_id]
 
 
-def test_the_unfiltered_lists_export_link_has_no_query_string(staff, orders):
-    body = staff.get("/admin/orders/order/").content.decode()
+def test_the_unfiltered_lists_export_link_has_no_query_string(browser, orders):
+    body = browser.get("/admin/orders/order/").content.decode()
 
     assert '<a href="/admin/orders/order/export/" class="ordo-export">' in body
 
 
-def test_the_export_reads_days_in_the_stores_time_zone():
-    los_angeles = make_store(name="LA Store", timezone="America/Los_Angeles")
+def test_the_export_reads_days_in_the_stores_time_zone(los_angeles):
     # 23:30 on 9 March in Los Angeles, 10 March in UTC.
     late = make_order(store=los_angeles, created_at=at(2026, 3, 10, 6, 30))
     client = staff_client(los_angeles)
@@ -204,19 +190,19 @@ def test_a_member_of_two_stores_exports_the_store_they_filter_on(store, other_st
         ("po_number", "PO-=1", "PO-=1"),
     ],
 )  # fmt: skip
-def test_cells_that_would_run_as_formulas_are_quoted(staff, store, column, value, written):
+def test_cells_that_would_run_as_formulas_are_quoted(browser, store, column, value, written):
     make_order(store=store, **{column: value})
     position = {"customer_name": 6, "customer_phone": 8, "po_number": 9, "shipping_city": 19}
 
-    rows = csv_rows(staff.get(EXPORT))
+    rows = csv_rows(browser.get(EXPORT))
 
     assert rows[1][position[column]] == written
 
 
-def test_money_and_numbers_are_never_quoted(staff, store):
+def test_money_and_numbers_are_never_quoted(browser, store):
     make_order(store=store, total=Decimal("0.00"), subtotal=Decimal("0.00"), items=1)
 
-    row = csv_rows(staff.get(EXPORT))[1]
+    row = csv_rows(browser.get(EXPORT))[1]
 
     assert row[HEADER.index("total")] == "0.00"
     assert row[HEADER.index("order_number")] == "1001"
@@ -236,11 +222,11 @@ def test_money_and_numbers_are_never_quoted(staff, store):
     ids=["year-abc", "month-13", "feb-30", "gte-garbage", "unknown-column", "year-9999",
          "dec-9999"],
 )  # fmt: skip
-def test_bad_filters_send_staff_back_to_the_list_with_a_message(staff, orders, params):
-    response = staff.get(EXPORT, params)
+def test_bad_filters_send_staff_back_to_the_list_with_a_message(browser, orders, params):
+    response = browser.get(EXPORT, params)
 
     assert (response.status_code, response["Location"]) == (302, "/admin/orders/order/")
-    shown = staff.get(response["Location"]).content.decode()
+    shown = browser.get(response["Location"]).content.decode()
     assert "Those filters are not valid; clear them and try again." in shown
 
 

@@ -2,31 +2,22 @@
 and its currency is fixed once it has orders (every amount is in it)."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from orders.models import Store, StoreMembership
-from tests.factories import make_order
+from tests.factories import make_order, staff_client
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def owner(store):
-    user = get_user_model().objects.create_user("olga", password="pw", is_staff=True)
-    StoreMembership.objects.create(store=store, user=user, role=StoreMembership.Role.OWNER)
-    return client_for(user)
+    """Olga, logged in to the admin as the owner of `store`."""
+    return staff_client(store, username="olga", role=StoreMembership.Role.OWNER)
 
 
 @pytest.fixture
 def superuser(db):
-    return client_for(get_user_model().objects.create_superuser("root", password="pw"))
+    return staff_client(username="root", superuser=True)
 
 
 def store_form(store, **changes) -> dict:

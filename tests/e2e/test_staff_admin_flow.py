@@ -5,21 +5,22 @@ service as the API."""
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from notes.models import OrderNote
-from orders.models import Fulfillment, LineItem, Order, StoreMembership
-from orders.services import AddressInput, CustomerInput, LineRequest, order_create, order_update
+from orders.models import Fulfillment, LineItem, Order
+from orders.services import CustomerInput, LineRequest, order_create, order_update
 from refunds.models import Refund
 from tests.factories import (
     make_customer,
     make_order,
     make_shipping_method,
+    make_staff_user,
     make_store,
     make_tax_rate,
     make_variant,
 )
+from tests.helpers import seed_003_address
 
 pytestmark = pytest.mark.browser
 
@@ -52,14 +53,7 @@ def paid_order(transactional_db) -> Order:
             LineRequest(variant_id=mug.pk, quantity=2),
             LineRequest(variant_id=towel.pk, quantity=1),
         ],
-        shipping_address=AddressInput(
-            name="Jane Cooper",
-            line1="123 Main St",
-            city="Portland",
-            province="OR",
-            postal_code="97201",
-            country_code="US",
-        ),
+        shipping_address=seed_003_address(name="Jane Cooper"),
         shipping_method="standard",
         customer=CustomerInput(name="Jane Cooper", email="jane@example.com"),
         reason="Order created",
@@ -71,9 +65,7 @@ def paid_order(transactional_db) -> Order:
 
 @pytest.fixture
 def staff_member(paid_order):
-    user = get_user_model().objects.create_user(USERNAME, password=PASSWORD, is_staff=True)
-    StoreMembership.objects.create(store=paid_order.store, user=user)
-    return user
+    return make_staff_user(paid_order.store, username=USERNAME, password=PASSWORD)
 
 
 def move_order(page: Page, to_status: str, **fields: str) -> None:

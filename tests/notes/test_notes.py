@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
-from rest_framework.test import APIClient
 
 from notes.models import MAX_NOTE_LENGTH, OrderNote
 from notes.services import MAX_DELIVERY_ATTEMPTS, note_create
 from tests.factories import make_api_key, make_customer, make_order
+from tests.helpers import api_client, assert_error
 
 FAILING_MAILERS = {"default": {"BACKEND": "tests.notes.failing_mail.MailServerDownBackend"}}
 
@@ -31,6 +31,15 @@ def _notes_url(order) -> str:
 def _run_worker() -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0",
                  stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+
+
+def _customer_note_once_the_worker_ran(store, order) -> OrderNote:
+    """A new customer note of `order`, as it stands after the mail worker went through its
+    queue once."""
+    note = note_create(store=store, order=order, content="Hi", is_internal=False, author="system")
+    _run_worker()
+    note.refresh_from_db()
+    return note
 
 
 @pytest.mark.django_db
@@ -105,11 +114,8 @@ def test_a_working_mail_server_sends_the_note(store, order):
 @pytest.mark.django_db(transaction=True)
 @override_settings(MAILERS=FAILING_MAILERS, NOTE_EMAIL_RETRY_BASE_SECONDS=0)
 def test_a_failing_mail_server_gives_failed_after_every_retry(store, order):
-    note = note_create(store=store, order=order, content="Hi", is_internal=False, author="system")
+    note = _customer_note_once_the_worker_ran(store, order)
 
-    _run_worker()
-
-    note.refresh_from_db()
     assert note.notification_status == "failed"
     assert note.notification_attempts == MAX_DELIVERY_ATTEMPTS
     assert "SMTPServerDisconnected" in note.notification_error
@@ -119,11 +125,8 @@ def test_a_failing_mail_server_gives_failed_after_every_retry(store, order):
 @pytest.mark.django_db(transaction=True)
 @override_settings(MAILERS=FAILING_MAILERS, NOTE_EMAIL_RETRY_BASE_SECONDS=3600)
 def test_a_failed_send_is_retried_later_not_at_once(store, order):
-    note = note_create(store=store, order=order, content="Hi", is_internal=False, author="system")
+    note = _customer_note_once_the_worker_ran(store, order)
 
-    _run_worker()
-
-    note.refresh_from_db()
     assert note.notification_status == "pending"
     assert note.notification_attempts == 1
     retry = DBTaskResult.objects.filter(status="READY").get()
@@ -133,11 +136,9 @@ def test_a_failed_send_is_retried_later_not_at_once(store, order):
 @pytest.mark.django_db(transaction=True)
 def test_an_order_without_email_records_failed_with_the_reason(store):
     order = make_order(store=store, customer=None)
-    note = note_create(store=store, order=order, content="Hi", is_internal=False, author="system")
 
-    _run_worker()
+    note = _customer_note_once_the_worker_ran(store, order)
 
-    note.refresh_from_db()
     assert note.notification_status == "failed"
     assert "no customer email" in note.notification_error
     assert mail.outbox == []
@@ -201,13 +202,11 @@ def test_note_on_a_missing_order_is_404(client):
 
 @pytest.mark.django_db
 def test_read_only_key_lists_but_cannot_add_notes(store, order):
-    reader = APIClient()
-    reader.credentials(HTTP_X_API_KEY=make_api_key(store=store, scopes=["read:orders"]))
+    reader = api_client(make_api_key(store=store, scopes=["read:orders"]))
 
     assert reader.get(_notes_url(order)).status_code == 200
     response = reader.post(_notes_url(order), {"content": "hi"}, format="json")
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "INSUFFICIENT_SCOPE"
+    assert_error(response, 403, "INSUFFICIENT_SCOPE")
 
 
 @pytest.mark.django_db

@@ -1,41 +1,33 @@
 """API-key authentication and scopes: every way a key can be wrong answers 401/403 in the
 envelope, and a good key is recorded as used at most once a minute."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
+from orders.api import auth
 from orders.models import ApiKey
+from orders.models import store as store_models
+from orders.models.store import hash_api_key
 from orders.services import api_key_revoke
 from tests.factories import make_api_key
+from tests.helpers import api_client, assert_error
 
 pytestmark = pytest.mark.django_db
 
 
-def _client_with(key: str | None = None, **headers) -> APIClient:
-    api = APIClient()
-    if key is not None:
-        api.credentials(HTTP_X_API_KEY=key)
-    return api
-
-
-def _assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
-    assert error["request_id"] == response["X-Request-Id"]
-    return error
+def _forged(raw_key: str) -> str:
+    """`raw_key` with its first secret character changed: the real prefix, a wrong secret."""
+    return raw_key[:16] + ("A" if raw_key[16] != "A" else "B") + raw_key[17:]
 
 
 def test_request_without_a_key_is_401_missing_api_key(anonymous_client):
     response = anonymous_client.get("/v1/orders")
 
-    error = _assert_error(response, 401, "MISSING_API_KEY")
+    error = assert_error(response, 401, "MISSING_API_KEY")
     assert "X-API-Key" in error["message"]
     assert response["WWW-Authenticate"] == "X-API-Key"
 
@@ -45,41 +37,101 @@ def test_request_without_a_key_is_401_missing_api_key(anonymous_client):
     ["not-a-key", "wk_live_short", "Bearer wk_live_" + "a" * 40, "wk_test_" + "a" * 40],
 )
 def test_malformed_key_is_401_invalid_api_key(store, bad_key):
-    _assert_error(_client_with(bad_key).get("/v1/orders"), 401, "INVALID_API_KEY")
+    assert_error(api_client(bad_key).get("/v1/orders"), 401, "INVALID_API_KEY")
 
 
 def test_wrong_secret_with_a_real_prefix_is_401(api_key):
-    forged = api_key[:16] + ("A" if api_key[16] != "A" else "B") + api_key[17:]
-
-    _assert_error(_client_with(forged).get("/v1/orders"), 401, "INVALID_API_KEY")
+    assert_error(api_client(_forged(api_key)).get("/v1/orders"), 401, "INVALID_API_KEY")
 
 
 def test_unknown_key_is_401(store):
-    _assert_error(_client_with("wk_live_" + "x" * 40).get("/v1/orders"), 401, "INVALID_API_KEY")
+    assert_error(api_client("wk_live_" + "x" * 40).get("/v1/orders"), 401, "INVALID_API_KEY")
 
 
 def test_expired_key_is_401_and_says_it_expired(store):
     key = make_api_key(store=store, expires_at=timezone.now() - timedelta(seconds=1))
 
-    error = _assert_error(_client_with(key).get("/v1/orders"), 401, "INVALID_API_KEY")
+    error = assert_error(api_client(key).get("/v1/orders"), 401, "INVALID_API_KEY")
     assert "expired" in error["message"]
 
 
 def test_key_expiring_in_the_future_works(store):
     key = make_api_key(store=store, expires_at=timezone.now() + timedelta(days=1))
 
-    assert _client_with(key).get("/v1/orders").status_code == 200
+    assert api_client(key).get("/v1/orders").status_code == 200
+
+
+EXPIRY = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def _freeze_now(monkeypatch, instant: datetime) -> None:
+    """Make it `instant` wherever Ordo asks Django what time it is (the key model holds its
+    own reference to `now`)."""
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+    monkeypatch.setattr(store_models, "now", lambda: instant, raising=False)
+
+
+def test_a_key_is_expired_from_the_instant_it_expires(store, monkeypatch):
+    # Given a key that expires at 09:00 sharp
+    key = make_api_key(store=store, expires_at=EXPIRY)
+
+    # When it is used at 09:00 exactly
+    _freeze_now(monkeypatch, EXPIRY)
+    response = api_client(key).get("/v1/orders")
+
+    # Then it is refused as expired
+    error = assert_error(response, 401, "INVALID_API_KEY")
+    assert "expired" in error["message"]
+
+
+def test_a_key_works_until_a_microsecond_before_it_expires(store, monkeypatch):
+    key = make_api_key(store=store, expires_at=EXPIRY)
+
+    _freeze_now(monkeypatch, EXPIRY - timedelta(microseconds=1))
+    response = api_client(key).get("/v1/orders")
+
+    assert response.status_code == 200, response.content
+
+
+def _spy_on_the_hash_comparison(monkeypatch) -> list[tuple[str, str]]:
+    """The (a, b) of every hmac.compare_digest call from here on; each still compares."""
+    calls = []
+    compare = auth.hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return compare(a, b)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("presented", "status"), [(str, 200), (_forged, 401)], ids=["valid", "wrong-secret"]
+)
+def test_the_key_hash_is_compared_in_constant_time(store, api_key, monkeypatch, presented, status):
+    # Given the stored hash of the store's key, and a key presented with its prefix
+    stored_hash = ApiKey.objects.get(store=store).key_hash
+    raw_key = presented(api_key)
+    calls = _spy_on_the_hash_comparison(monkeypatch)
+
+    # When it authenticates a request
+    response = api_client(raw_key).get("/v1/orders")
+
+    # Then the stored hash and the presented key's hash went through hmac.compare_digest
+    assert response.status_code == status, response.content
+    assert sorted([stored_hash, hash_api_key(raw_key)]) in [sorted(call) for call in calls]
 
 
 def test_revoked_key_is_401_and_says_it_was_revoked(store, api_key):
     api_key_revoke(api_key=ApiKey.objects.get(store=store), now=timezone.now())
 
-    error = _assert_error(_client_with(api_key).get("/v1/orders"), 401, "INVALID_API_KEY")
+    error = assert_error(api_client(api_key).get("/v1/orders"), 401, "INVALID_API_KEY")
     assert "revoked" in error["message"]
 
 
 def test_key_in_the_api_key_query_parameter_authenticates(api_key):
-    response = APIClient().get("/v1/orders", {"api_key": api_key})
+    response = api_client().get("/v1/orders", {"api_key": api_key})
 
     assert response.status_code == 200
 
@@ -87,7 +139,7 @@ def test_key_in_the_api_key_query_parameter_authenticates(api_key):
 def test_key_without_read_scope_is_403_naming_the_scope(store):
     key = make_api_key(store=store, scopes=["write:orders"])
 
-    error = _assert_error(_client_with(key).get("/v1/orders"), 403, "INSUFFICIENT_SCOPE")
+    error = assert_error(api_client(key).get("/v1/orders"), 403, "INSUFFICIENT_SCOPE")
     assert "read:orders" in error["message"]
     assert error["details"] == {"required_scope": "read:orders"}
 
@@ -95,7 +147,7 @@ def test_key_without_read_scope_is_403_naming_the_scope(store):
 def test_read_only_key_reads(store):
     key = make_api_key(store=store, scopes=["read:orders"])
 
-    assert _client_with(key).get("/v1/orders/count").status_code == 200
+    assert api_client(key).get("/v1/orders/count").status_code == 200
 
 
 def test_only_the_hash_and_prefix_of_a_key_are_stored(store, api_key):
@@ -113,7 +165,7 @@ def _updates_of_api_keys(captured) -> int:
 
 
 def test_last_used_at_is_written_at_most_once_a_minute(store, api_key):
-    client = _client_with(api_key)
+    client = api_client(api_key)
 
     with CaptureQueriesContext(connection) as first:
         client.get("/v1/orders/count")
@@ -126,7 +178,7 @@ def test_last_used_at_is_written_at_most_once_a_minute(store, api_key):
 
 
 def test_last_used_at_is_refreshed_after_a_minute(store, api_key):
-    client = _client_with(api_key)
+    client = api_client(api_key)
     client.get("/v1/orders/count")
     two_minutes_ago = timezone.now() - timedelta(minutes=2)
     ApiKey.objects.filter(store=store).update(last_used_at=two_minutes_ago)

@@ -9,12 +9,12 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from notes.services import note_create
 from orders.models import Order
 from refunds.services import RefundLineRequest, refund_create
 from tests.factories import make_customer, make_fulfillment, make_order
+from tests.helpers import api_client, assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -163,8 +163,7 @@ def test_unknown_route_is_404_in_the_envelope(client, path):
 def test_malformed_order_id_is_404_not_500(client):
     for order_id in ("ord_not-a-uuid", "123", "cust_00000000-0000-0000-0000-000000000000"):
         response = client.get(f"/v1/orders/{order_id}")
-        assert response.status_code == 404
-        assert response.json()["error"]["code"] == "NOT_FOUND"
+        assert_error(response, 404, "NOT_FOUND")
 
 
 def test_unsupported_method_is_405_naming_the_allowed_ones(client):
@@ -177,8 +176,7 @@ def test_unsupported_method_is_405_naming_the_allowed_ones(client):
 
 
 def test_unhandled_error_is_500_in_the_envelope_with_the_request_id(api_key, store):
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_X_API_KEY=api_key)
+    client = api_client(api_key, raise_request_exception=False)
 
     with mock.patch("orders.selectors.order_count", side_effect=RuntimeError("boom")):
         response = client.get("/v1/orders/count", HTTP_X_REQUEST_ID="client-req-12345")

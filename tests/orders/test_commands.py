@@ -5,7 +5,7 @@ import io
 import json
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from orders import demo
 from orders.models import (
@@ -24,41 +23,21 @@ from orders.models import (
     Scope,
     ShippingMethod,
     Store,
-    StoreMembership,
     TaxRate,
     Variant,
 )
+from tests.contract import PAYMENT_STATUSES, STATUS_TIMESTAMPS, STATUSES, next_statuses
 from tests.factories import make_store
+from tests.helpers import (
+    api_client,
+    assert_error,
+    indexes_and_constraints,
+    parse_timestamp,
+    status_history,
+)
 
 pytestmark = pytest.mark.django_db
 
-STATUSES = {
-    "pending", "confirmed", "processing", "shipped", "delivered", "completed", "cancelled",
-    "returned", "voided",
-}  # fmt: skip
-PAYMENT_STATUSES = {"pending", "paid", "partially_refunded", "refunded", "failed", "voided"}
-# DESIGN.md's status machine, voiding (its own endpoint) included.
-NEXT_STATUSES = {
-    "pending": {"confirmed", "cancelled", "voided"},
-    "confirmed": {"processing", "cancelled", "voided"},
-    "processing": {"shipped", "cancelled", "completed"},
-    "shipped": {"delivered", "returned"},
-    "delivered": {"completed", "returned"},
-    "completed": {"returned"},
-    "cancelled": set(),
-    "returned": set(),
-    "voided": set(),
-}
-STATUS_TIMESTAMPS = {
-    "confirmed": "confirmed_at",
-    "processing": "processing_at",
-    "shipped": "shipped_at",
-    "delivered": "delivered_at",
-    "completed": "completed_at",
-    "cancelled": "cancelled_at",
-    "returned": "returned_at",
-    "voided": "voided_at",
-}
 CENT = Decimal("0.01")
 
 
@@ -71,12 +50,6 @@ def run(command: str, *args: str) -> tuple[str, str]:
 def seed_json(*args: str) -> dict:
     stdout, _ = run("seed_demo", "--json", *args)
     return json.loads(stdout)
-
-
-def api(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=key)
-    return client
 
 
 # seed_demo
@@ -149,7 +122,7 @@ def test_seed_demo_key_has_every_scope_and_lists_exactly_the_seeded_orders():
     for seeded in (first, second):
         api_key = ApiKey.objects.get(prefix=seeded["api_key"][: len("wk_live_") + 8])
         assert sorted(api_key.scopes) == sorted(Scope.values)
-        response = api(seeded["api_key"]).get("/v1/orders?per_page=100")
+        response = api_client(seeded["api_key"]).get("/v1/orders?per_page=100")
         assert response.status_code == 200
         body = response.json()
         assert body["pagination"]["total"] == 12
@@ -241,8 +214,8 @@ def test_seeded_order_numbers_run_consecutively_from_1001_in_creation_order():
 def test_a_large_seed_has_every_status_and_payment_status():
     seed_json("--orders", "600")
 
-    assert set(Order.objects.values_list("status", flat=True)) == STATUSES
-    assert set(Order.objects.values_list("payment_status", flat=True)) == PAYMENT_STATUSES
+    assert set(Order.objects.values_list("status", flat=True)) == set(STATUSES)
+    assert set(Order.objects.values_list("payment_status", flat=True)) == set(PAYMENT_STATUSES)
     statuses = Counter(Order.objects.values_list("status", flat=True))
     # Mostly finished business, like a real store's two years.
     assert statuses["completed"] > 600 // 2
@@ -266,13 +239,11 @@ def _uuid7_millis(value: uuid.UUID) -> int:
 
 def test_status_history_runs_from_creation_to_each_order_current_status():
     (seeded,) = seed_json("--orders", "120")["stores"]
-    client = api(seeded["api_key"])
+    client = api_client(seeded["api_key"])
 
     now = timezone.now()
     for order in Order.objects.all():
-        response = client.get(f"/v1/orders/{order.public_id}/status-history")
-        assert response.status_code == 200
-        history = response.json()["data"]
+        history = status_history(client, order)
         first, last = history[0], history[-1]
         assert (first["from_status"], first["to_status"]) == (None, "pending")
         assert (first["from_payment_status"], first["to_payment_status"]) == (None, "pending")
@@ -285,9 +256,9 @@ def test_status_history_runs_from_creation_to_each_order_current_status():
             assert change["changed_by"]
             assert change["reason"]
             if change["to_status"] != change["from_status"]:
-                assert change["to_status"] in NEXT_STATUSES[change["from_status"]]
-                entered[change["to_status"]] = _parse(change["created_at"])
-        times = [_parse(change["created_at"]) for change in history]
+                assert change["to_status"] in next_statuses(change["from_status"])
+                entered[change["to_status"]] = parse_timestamp(change["created_at"])
+        times = [parse_timestamp(change["created_at"]) for change in history]
         assert times == sorted(times)
         assert times[0] == order.created_at.replace(microsecond=0) + timedelta(
             milliseconds=order.created_at.microsecond // 1000
@@ -297,10 +268,6 @@ def test_status_history_runs_from_creation_to_each_order_current_status():
             assert getattr(order, column) == entered.get(status), (order.order_number, status)
         assert order.created_at <= order.placed_at <= order.updated_at
         assert order.updated_at == max(times[-1], order.placed_at)
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def test_orders_that_left_the_warehouse_have_one_fulfillment_and_others_none():
@@ -350,29 +317,16 @@ def test_the_same_seed_gives_the_same_orders():
 def test_a_bulk_copy_load_restores_every_index_and_foreign_key(monkeypatch):
     tables = [Order._meta.db_table, LineItem._meta.db_table, Fulfillment._meta.db_table]
     tables.append(Order.history.model._meta.db_table)
-    before = _schema(tables)
+    before = indexes_and_constraints(tables)
     # Take the large-load path (drop, COPY, rebuild) with a small seed.
     monkeypatch.setattr(demo, "INDEX_REBUILD_MIN_ORDERS", 1)
 
     (seeded,) = demo.demo_stores_create(stores=1, orders_per_store=80)
 
-    assert _schema(tables) == before
+    assert indexes_and_constraints(tables) == before
     assert Order.objects.filter(store=seeded.store).count() == 80
     assert Order.history.model.objects.filter(store=seeded.store).count() >= 80
     assert LineItem.objects.filter(store=seeded.store).count() >= 80
-
-
-def _schema(tables: list[str]) -> tuple[set, set]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [tables])
-        indexes = {row[0] for row in cursor.fetchall()}
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "FROM pg_constraint WHERE conrelid = ANY(%s::regclass[])",
-            [tables],
-        )
-        constraints = set(cursor.fetchall())
-    return indexes, constraints
 
 
 # create_api_key
@@ -390,7 +344,7 @@ def test_create_api_key_prints_only_a_key_with_exactly_the_given_scopes():
     assert raw_key.startswith("wk_live_")
     api_key = ApiKey.objects.get(store=store)
     assert (api_key.name, api_key.scopes, api_key.expires_at) == ("ERP", ["read:orders"], None)
-    assert api(raw_key).get("/v1/orders").status_code == 200
+    assert api_client(raw_key).get("/v1/orders").status_code == 200
 
 
 def test_create_api_key_without_the_read_scope_cannot_read_orders():
@@ -399,9 +353,8 @@ def test_create_api_key_without_the_read_scope_cannot_read_orders():
     stdout, _ = run("create_api_key", "--store", store.public_id, "--scopes", "write:orders")
 
     assert ApiKey.objects.get(store=store).scopes == ["write:orders"]
-    response = api(stdout.strip()).get("/v1/orders")
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "INSUFFICIENT_SCOPE"
+    response = api_client(stdout.strip()).get("/v1/orders")
+    assert_error(response, 403, "INSUFFICIENT_SCOPE")
 
 
 def test_create_api_key_can_expire():
@@ -452,8 +405,8 @@ def test_setup_demo_twice_leaves_one_demo_store_one_live_demo_key_and_a_staff_lo
     assert live.count() == 1
     assert ApiKey.objects.filter(store=store, name="demo (make run)").count() == 2
     first_key, second_key = _printed_key(first_out), _printed_key(second_out)
-    assert api(first_key).get("/v1/orders").status_code == 401
-    response = api(second_key).get("/v1/orders")
+    assert api_client(first_key).get("/v1/orders").status_code == 401
+    response = api_client(second_key).get("/v1/orders")
     assert response.status_code == 200
     assert response.json()["pagination"]["total"] == 25
 
@@ -461,7 +414,7 @@ def test_setup_demo_twice_leaves_one_demo_store_one_live_demo_key_and_a_staff_lo
     assert user.is_staff
     assert not user.is_superuser
     assert user.check_password("ordo-demo")
-    membership = StoreMembership.objects.get(user=user)
+    membership = user.store_memberships.get()
     assert (membership.store, membership.role) == (store, "owner")
 
     for text in [

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from orders.idempotency import CLAIM_TIMEOUT, request_fingerprint
 from orders.models import IdempotencyKey, Order
-from tests.factories import make_api_key, make_customer, make_shipping_method, make_variant
+from tests.factories import make_api_key, make_shipping_method, make_variant
+from tests.helpers import api_client, assert_error, order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def body(store):
     make_shipping_method(store=store)
-    variant = make_variant(store=store, price="10.00", stock=10)
-    return {
-        "customer_id": make_customer(store=store).public_id,
-        "line_items": [{"variant_id": variant.public_id, "quantity": 1}],
-        "shipping_address": {"line1": "1 Main St", "city": "Portland", "country": "US"},
-        "shipping_method": "standard",
-    }
+    return order_body(store, [(make_variant(store=store, price="10.00", stock=10), 1)])
 
 
 def _post(client, body, key="order-42", path="/v1/orders"):
@@ -50,14 +44,12 @@ def test_the_same_key_with_another_body_is_422_and_creates_nothing(client, body)
 
     response = _post(client, body)
 
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert_error(response, 422, "IDEMPOTENCY_KEY_REUSED")
     assert Order.objects.count() == 1
 
 
 def test_keys_are_scoped_to_the_store(client, body, other_store):
-    other = APIClient()
-    other.credentials(HTTP_X_API_KEY=make_api_key(store=other_store))
+    other = api_client(make_api_key(store=other_store))
     _post(client, body)
 
     response = _post(other, {"line_items": []})
@@ -92,8 +84,7 @@ def test_a_key_still_in_flight_is_409(client, store, body):
 
     response = _post(client, body)
 
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
+    assert_error(response, 409, "IDEMPOTENCY_KEY_IN_USE")
     assert Order.objects.count() == 0
 
 

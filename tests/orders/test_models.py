@@ -10,6 +10,7 @@ from orders.models import LineItem, Order, OrderStatus, TaxRate, Variant
 from orders.models.order import HISTORY_EXCLUDED_FIELDS, HISTORY_TRACKED_FIELDS
 from orders.transitions import TRANSITIONS, allowed_targets, normalize_status
 from tests.factories import make_order, make_variant
+from tests.helpers import stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_stock_cannot_go_negative(store):
     variant = make_variant(store=store, stock=1)
 
     assert _violates(lambda: Variant.objects.filter(pk=variant.pk).update(stock=-1))
-    assert Variant.objects.get(pk=variant.pk).stock == 1
+    assert stock_of(variant) == 1
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,8 @@ and every bad input refused with nothing created or reserved."""
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
-from orders.models import Customer, Order, Store, Variant
+from orders.models import Customer, Order, Store
 from orders.pricing import allocate
 from tests.factories import (
     make_api_key,
@@ -14,6 +13,15 @@ from tests.factories import (
     make_shipping_method,
     make_tax_rate,
     make_variant,
+)
+from tests.helpers import (
+    SEED_003_ADDRESS,
+    api_client,
+    assert_error,
+    created,
+    detail_fields,
+    status_history,
+    stock_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,22 +53,12 @@ def _body(catalog, **overrides):
             },
             {"variant_id": catalog["plate"].public_id, "quantity": 1},
         ],
-        "shipping_address": {
-            "line1": "123 Main St",
-            "city": "Portland",
-            "state": "OR",
-            "postal_code": "97201",
-            "country": "US",
-        },
+        "shipping_address": {**SEED_003_ADDRESS},
         "shipping_method": "standard",
         "notes": "Gift wrap requested",
     }
     body.update(overrides)
     return body
-
-
-def _stock(variant: Variant) -> int:
-    return Variant.objects.get(pk=variant.pk).stock
 
 
 def test_seed_003_example_totals_are_reproduced_to_the_cent(client, store, catalog, api_key):
@@ -97,15 +95,15 @@ def test_create_reserves_stock_for_tracked_variants_only(client, store, catalog)
     response = client.post("/v1/orders", body, format="json")
 
     assert response.status_code == 201, response.content
-    assert _stock(catalog["mug"]) == 8
-    assert _stock(catalog["plate"]) == 9
-    assert _stock(untracked) == 0
+    assert stock_of(catalog["mug"]) == 8
+    assert stock_of(catalog["plate"]) == 9
+    assert stock_of(untracked) == 0
 
 
 def test_creation_is_the_first_status_history_entry(client, catalog, api_key):
-    order_id = client.post("/v1/orders", _body(catalog), format="json").json()["data"]["id"]
+    order = created(client.post("/v1/orders", _body(catalog), format="json"))
 
-    history = client.get(f"/v1/orders/{order_id}/status-history").json()["data"]
+    history = status_history(client, order)
 
     assert len(history) == 1
     assert history[0]["from_status"] is None
@@ -141,7 +139,7 @@ def test_insufficient_stock_lists_every_short_line_and_reserves_nothing(client, 
         ("line_items[1].quantity", 2, 1),
         ("line_items[2].quantity", 11, 10),
     ]
-    assert (_stock(catalog["mug"]), _stock(short), _stock(catalog["plate"])) == (10, 1, 10)
+    assert (stock_of(catalog["mug"]), stock_of(short), stock_of(catalog["plate"])) == (10, 1, 10)
     assert Order.objects.count() == 0
     assert Store.objects.get(pk=store.pk).next_order_number == 1001
 
@@ -157,7 +155,7 @@ def test_same_variant_on_two_lines_is_checked_against_stock_once_in_total(client
     response = client.post("/v1/orders", body, format="json")
 
     assert response.status_code == 422
-    assert _stock(scarce) == 3
+    assert stock_of(scarce) == 3
 
 
 def test_inline_customer_is_matched_by_email_within_the_store(client, catalog):
@@ -277,12 +275,10 @@ def test_line_tax_shares_add_up_to_the_order_tax():
 def test_bad_input_is_400_naming_the_field_and_creates_nothing(client, catalog, change, field):
     response = client.post("/v1/orders", _body(catalog, **change), format="json")
 
-    assert response.status_code == 400, response.content
-    error = response.json()["error"]
-    assert error["code"] == "VALIDATION_ERROR"
-    assert field in [d["field"] for d in error["details"]]
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert field in detail_fields(error)
     assert Order.objects.count() == 0
-    assert _stock(catalog["mug"]) == 10
+    assert stock_of(catalog["mug"]) == 10
 
 
 @pytest.mark.parametrize("quantity", [0, -1, 1.5, "two"])
@@ -304,7 +300,7 @@ def test_another_stores_variant_is_unknown_here(client, catalog):
 
     assert response.status_code == 400
     assert "No variant" in response.json()["error"]["details"][0]["message"]
-    assert _stock(catalog["foreign"]) == 10
+    assert stock_of(catalog["foreign"]) == 10
 
 
 def test_variant_of_another_product_is_refused(client, catalog):
@@ -328,25 +324,21 @@ def test_variant_of_another_product_is_refused(client, catalog):
 def test_malformed_json_is_400_in_the_envelope(client):
     response = client.post("/v1/orders", "{not json", content_type="application/json")
 
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "MALFORMED_REQUEST"
+    assert_error(response, 400, "MALFORMED_REQUEST")
 
 
 def test_a_json_list_body_is_400(client):
     response = client.post("/v1/orders", [1, 2], format="json")
 
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert_error(response, 400, "VALIDATION_ERROR")
 
 
 def test_read_only_key_cannot_create(store, catalog):
-    reader = APIClient()
-    reader.credentials(HTTP_X_API_KEY=make_api_key(store=store, scopes=["read:orders"]))
+    reader = api_client(make_api_key(store=store, scopes=["read:orders"]))
 
     response = reader.post("/v1/orders", _body(catalog), format="json")
 
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "INSUFFICIENT_SCOPE"
+    assert_error(response, 403, "INSUFFICIENT_SCOPE")
     assert "write:orders" in response.json()["error"]["message"]
     assert Order.objects.count() == 0
 

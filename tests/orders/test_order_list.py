@@ -9,6 +9,7 @@ import pytest
 
 from orders.ids import uuid7
 from tests.factories import make_customer, make_fulfillment, make_order
+from tests.helpers import assert_rejected
 
 pytestmark = pytest.mark.django_db
 
@@ -21,25 +22,6 @@ RELATED_KEYS = {"items", "fulfillments", "shipments", "status_history", "notes",
 def numbers(response) -> list[int]:
     assert response.status_code == 200, response.json()
     return [order["order_number"] for order in response.json()["data"]]
-
-
-def assert_rejected(response, *fields: str) -> None:
-    """A 400 in the error envelope whose details name exactly `fields`."""
-    assert response.status_code == 400, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"code", "message", "details", "request_id"}
-    assert error["code"] == "VALIDATION_ERROR"
-    assert isinstance(error["message"], str)
-    assert error["message"]
-    assert error["request_id"]
-    assert error["request_id"] == response["X-Request-Id"]
-    for detail in error["details"]:
-        assert set(detail) == {"field", "message"}
-        assert isinstance(detail["message"], str)
-        assert detail["message"]
-    assert {detail["field"] for detail in error["details"]} == set(fields)
 
 
 # --- sorting -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 from orders.ids import uuid7
 from tests.factories import make_order
+from tests.helpers import assert_rejected
 
 pytestmark = pytest.mark.django_db
 
@@ -39,18 +40,6 @@ def numbers(body: dict) -> list[int]:
 def counts(body: dict) -> dict:
     pagination = body["pagination"]
     return {key: pagination[key] for key in ("page", "per_page", "total", "total_pages")}
-
-
-def assert_rejected(response, *fields: str) -> None:
-    """A 400 in the error envelope whose details name exactly `fields`."""
-    assert response.status_code == 400, response.content
-    error = response.json()["error"]
-    assert error["code"] == "VALIDATION_ERROR"
-    assert isinstance(error["message"], str)
-    assert error["message"]
-    assert error["request_id"]
-    assert error["request_id"] == response["X-Request-Id"]
-    assert {detail["field"] for detail in error["details"]} == set(fields)
 
 
 def follow_cursor(client, params: dict, *, max_pages: int = 50) -> list[list[int]]:

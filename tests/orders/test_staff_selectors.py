@@ -1,9 +1,8 @@
 """The reads behind the staff pages: the country filter's choices, orders per status, the
 dashboard's daily figures and its latest orders."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -20,15 +19,9 @@ from orders.selectors import (
     order_status_counts,
 )
 from tests.factories import make_order, make_store
+from tests.helpers import at, local
 
 pytestmark = pytest.mark.django_db
-
-LA = ZoneInfo("America/Los_Angeles")
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
 
 # --- order_countries ------------------------------------------------------------------------
 
@@ -113,10 +106,6 @@ def test_a_store_without_orders_counts_zero_everywhere(store, other_store):
 # --- daily_sales ----------------------------------------------------------------------------
 
 
-def local(day: date, hour: int, minute: int = 0, second: int = 0, zone=LA) -> datetime:
-    return datetime.combine(day, time(hour, minute, second), tzinfo=zone)
-
-
 def nonzero(days: list[DailySales]) -> dict[date, tuple[int, Decimal]]:
     return {day.day: (day.orders, day.net_sales) for day in days if day.orders or day.net_sales}
 
@@ -167,8 +156,7 @@ def test_cancelled_and_voided_orders_count_as_orders_but_not_as_sales(store, sta
     ]
 
 
-def test_days_are_the_stores_calendar_days():
-    los_angeles = make_store(name="LA", timezone="America/Los_Angeles")
+def test_days_are_the_stores_calendar_days(los_angeles):
     # 17:30 and 23:59:59 on 4 March in Los Angeles (PST, UTC-8) are 5 March in UTC.
     make_order(store=los_angeles, created_at=at(2026, 3, 5, 1, 30), total=Decimal("10.00"))
     make_order(store=los_angeles, created_at=at(2026, 3, 5, 7, 59, 59), total=Decimal("1.00"))
@@ -183,8 +171,7 @@ def test_days_are_the_stores_calendar_days():
     ]
 
 
-def test_the_period_runs_from_the_first_days_midnight_to_the_end_of_today():
-    los_angeles = make_store(name="LA", timezone="America/Los_Angeles")
+def test_the_period_runs_from_the_first_days_midnight_to_the_end_of_today(los_angeles):
     today = date(2026, 3, 20)
     first_day = today - timedelta(days=29)
     for moment, total in [
@@ -201,8 +188,7 @@ def test_the_period_runs_from_the_first_days_midnight_to_the_end_of_today():
     assert nonzero(days) == {first_day: (1, Decimal("2.00")), today: (1, Decimal("4.00"))}
 
 
-def test_days_across_a_daylight_saving_change_are_whole_store_days():
-    los_angeles = make_store(name="LA", timezone="America/Los_Angeles")
+def test_days_across_a_daylight_saving_change_are_whole_store_days(los_angeles):
     # Clocks went forward on 8 March 2026: that day had 23 hours.
     make_order(store=los_angeles, created_at=local(date(2026, 3, 7), 23, 59), total=Decimal("1.00"))
     make_order(store=los_angeles, created_at=local(date(2026, 3, 8), 0, 0), total=Decimal("2.00"))

@@ -8,15 +8,12 @@ import pytest
 
 from orders.exceptions import InsufficientStock, OrdoError
 from orders.models import Order, Variant
-from orders.services import AddressInput, LineRequest, order_create, variant_adjust_stock
+from orders.services import LineRequest, order_create, variant_adjust_stock
 from tests.concurrency import requires_postgresql, run_concurrently
 from tests.factories import make_customer, make_shipping_method, make_variant
+from tests.helpers import seed_003_address, stock_of
 
 pytestmark = pytest.mark.django_db
-
-
-def stock_of(variant) -> int:
-    return Variant.objects.get(pk=variant.pk).stock
 
 
 @pytest.mark.parametrize(("change", "expected"), [(5, 15), (-4, 6), (-10, 0), (0, 10)])
@@ -92,7 +89,7 @@ def test_16_concurrent_removals_of_3_from_20_let_exactly_6_through(store):
 def test_concurrent_additions_and_orders_all_apply(store):
     make_shipping_method(store=store, code="standard")
     customers = [make_customer(store=store) for _ in range(8)]
-    address = AddressInput(line1="1 Main St", city="Portland", country_code="US")
+    address = seed_003_address()
     for _ in range(ROUNDS):
         variant = make_variant(store=store, stock=10)
 

@@ -5,11 +5,11 @@ when a route or method is added without being added here.
 """
 
 import pytest
-from rest_framework.test import APIClient
 
 from config.urls import api_routes
 from orders.models import Order
 from tests.factories import make_api_key, make_customer, make_fulfillment, make_order
+from tests.helpers import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +39,13 @@ def tenants(store, other_store):
     )
     make_fulfillment(order=order_b, tracking_number="TRACK-SECRET-B")
     order_a = make_order(store=store, customer=make_customer(store=store, name="Alice Own"))
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=key_a)
-    return {"client": client, "a": store, "b": other_store, "order_a": order_a, "order_b": order_b}
+    return {
+        "client": api_client(key_a),
+        "a": store,
+        "b": other_store,
+        "order_a": order_a,
+        "order_b": order_b,
+    }
 
 
 def _assert_unchanged(order) -> None:

@@ -10,23 +10,24 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
-from rest_framework.test import APIClient
 
-from orders.ids import parse_public_id
-from orders.models import LineItem, Order, Variant
+from orders.models import LineItem
 from refunds.models import Refund, RefundLine
-from tests.concurrency import requires_postgresql, run_concurrently
-from tests.factories import (
-    make_api_key,
-    make_customer,
-    make_shipping_method,
-    make_tax_rate,
-    make_variant,
+from tests.concurrency import ROUNDS, requires_postgresql, run_concurrently
+from tests.factories import make_api_key, make_shipping_method, make_tax_rate, make_variant
+from tests.helpers import (
+    api_client,
+    item_id,
+    order_body,
+    paid_order,
+    refund,
+    refund_line,
+    stock_of,
+    stored_order,
 )
 
 pytestmark = [requires_postgresql, pytest.mark.django_db(transaction=True)]
 
-ROUNDS = 5
 REFUSALS = {"REFUND_EXCEEDS_BALANCE", "REFUND_EXCEEDS_QUANTITY", "ORDER_NOT_REFUNDABLE"}
 
 
@@ -40,54 +41,17 @@ def raw_key(store):
     return make_api_key(store=store)
 
 
-def _client(raw_key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=raw_key)
-    return client
-
-
-def _paid_order(raw_key, store, lines, *, shipping="pickup", state="OR") -> dict:
+def _paid_order(raw_key, store, lines, *, shipping="pickup", **address) -> dict:
     """An order of `lines` [(variant, quantity)] created through the API, then marked paid."""
-    client = _client(raw_key)
-    body = {
-        "customer_id": make_customer(store=store).public_id,
-        "line_items": [{"variant_id": v.public_id, "quantity": q} for v, q in lines],
-        "shipping_address": {
-            "line1": "1 Main St",
-            "city": "Austin",
-            "state": state,
-            "country": "US",
-        },
-        "shipping_method": shipping,
-    }
-    created = client.post("/v1/orders", body, format="json")
-    assert created.status_code == 201, created.content
-    url = f"/v1/orders/{created.json()['data']['id']}"
-    paid = client.patch(url, {"payment_status": "paid"}, format="json")
-    assert paid.status_code == 200, paid.content
-    return paid.json()["data"]
-
-
-def _item_id(order, variant) -> str:
-    return next(i["id"] for i in order["items"] if i["variant_id"] == variant.public_id)
+    return paid_order(api_client(raw_key), store, lines, shipping=shipping, **address)
 
 
 def _refund(raw_key, order, body, **headers):
     def call():
-        response = _client(raw_key).post(
-            f"/v1/orders/{order['id']}/refund", body, format="json", **headers
-        )
+        response = refund(api_client(raw_key), order, body, **headers)
         return response.status_code, response.content, response.json()
 
     return call
-
-
-def _row(order) -> Order:
-    return Order.objects.get(pk=parse_public_id(Order.PUBLIC_ID_PREFIX, order["id"]))
-
-
-def _stock(variant) -> int:
-    return Variant.objects.get(pk=variant.pk).stock
 
 
 def _assert_clean_refusals(results, codes=REFUSALS) -> list[dict]:
@@ -106,10 +70,10 @@ def test_16_parallel_refunds_of_30_on_a_100_order_never_refund_more_than_100(sto
         # Given a paid 100.00 order: 20 units at 5.00, all in stock
         variant = make_variant(store=store, price="5.00", stock=20)
         order = _paid_order(raw_key, store, [(variant, 20)])
-        assert (order["total"], _stock(variant)) == (100.00, 0)
-        history_before = _row(order).history.count()
+        assert (order["total"], stock_of(variant)) == (100.00, 0)
+        history_before = stored_order(order).history.count()
         body = {
-            "line_items": [{"line_item_id": _item_id(order, variant), "quantity": 1}],
+            "line_items": [refund_line(order, variant)],
             "amount": "30.00",
             "reason": "Damaged in transit",
         }
@@ -123,13 +87,13 @@ def test_16_parallel_refunds_of_30_on_a_100_order_never_refund_more_than_100(sto
         assert {(e["details"]["requested"], e["details"]["refundable"]) for e in errors} == {
             ("30.00", "10.00")
         }
-        fresh = _row(order)
+        fresh = stored_order(order)
         assert fresh.refunded_amount == Decimal("90.00") <= fresh.total
         assert fresh.payment_status == "partially_refunded"
         refunds = Refund.objects.filter(order=fresh)
         assert refunds.aggregate(total=Sum("amount"))["total"] == Decimal("90.00")
         # And stock came back once per refund that succeeded, and only for it
-        assert _stock(variant) == 3
+        assert stock_of(variant) == 3
         assert LineItem.objects.get(order=fresh).refunded_quantity == 3
         assert RefundLine.objects.filter(refund__order=fresh, restocked=True).count() == 3
         assert fresh.history.count() == history_before + 3
@@ -140,7 +104,7 @@ def test_parallel_refunds_of_one_line_never_exceed_its_quantity(store, raw_key):
         # Given a paid order of 10 units at 10.00
         variant = make_variant(store=store, price="10.00", stock=10)
         order = _paid_order(raw_key, store, [(variant, 10)])
-        line_item_id = _item_id(order, variant)
+        line_item_id = item_id(order, variant)
         body = {"line_items": [{"line_item_id": line_item_id, "quantity": 3}]}
 
         # When 16 clients each refund 3 of them at once
@@ -154,13 +118,13 @@ def test_parallel_refunds_of_one_line_never_exceed_its_quantity(store, raw_key):
         errors = _assert_clean_refusals(results, codes={"REFUND_EXCEEDS_QUANTITY"})
         assert {e["details"][0]["refundable_quantity"] for e in errors} == {1}
         assert {e["details"][0]["line_item_id"] for e in errors} == {line_item_id}
-        fresh = _row(order)
+        fresh = stored_order(order)
         assert (fresh.refunded_amount, fresh.payment_status) == (
             Decimal("90.00"),
             "partially_refunded",
         )
         assert LineItem.objects.get(order=fresh).refunded_quantity == 9
-        assert _stock(variant) == 9
+        assert stock_of(variant) == 9
 
 
 def test_parallel_unit_and_shipping_refunds_add_up_to_the_order_total(store, raw_key):
@@ -169,7 +133,7 @@ def test_parallel_unit_and_shipping_refunds_add_up_to_the_order_total(store, raw
         variant = make_variant(store=store, price="10.00", stock=3)
         order = _paid_order(raw_key, store, [(variant, 3)], shipping="standard", state="TX")
         assert order["total"] == 38.47
-        unit = {"line_items": [{"line_item_id": _item_id(order, variant), "quantity": 1}]}
+        unit = {"line_items": [refund_line(order, variant)]}
 
         # When 8 clients refund one coaster and 4 refund the shipping, all at once
         calls = [_refund(raw_key, order, unit) for _ in range(8)]
@@ -181,18 +145,18 @@ def test_parallel_unit_and_shipping_refunds_add_up_to_the_order_total(store, raw
         assert sorted(r["amount"] for r in made) == [5.99, 10.82, 10.83, 10.83]
         _assert_clean_refusals(results)
         # And they add up to the order total to the cent: the order is refunded
-        fresh = _row(order)
+        fresh = stored_order(order)
         assert (fresh.refunded_amount, fresh.payment_status) == (Decimal("38.47"), "refunded")
         taxes = RefundLine.objects.filter(refund__order=fresh).values_list("tax_amount", flat=True)
         assert sorted(taxes) == [Decimal("0.82"), Decimal("0.83"), Decimal("0.83")]
-        assert _stock(variant) == 3
+        assert stock_of(variant) == 3
 
 
 def test_16_parallel_refunds_with_one_idempotency_key_refund_once(store, raw_key):
     # Given a paid order of 4 units at 10.00
     variant = make_variant(store=store, price="10.00", stock=4)
     order = _paid_order(raw_key, store, [(variant, 4)])
-    body = {"line_items": [{"line_item_id": _item_id(order, variant), "quantity": 1}]}
+    body = {"line_items": [refund_line(order, variant)]}
     send = _refund(raw_key, order, body, HTTP_IDEMPOTENCY_KEY="refund-sync-9")
 
     # When one client's retries of one refund race each other
@@ -204,10 +168,10 @@ def test_16_parallel_refunds_with_one_idempotency_key_refund_once(store, raw_key
     assert len(created) + len(in_use) == 16
     assert len(set(created)) == 1
     assert {d["error"]["code"] for d in in_use} <= {"IDEMPOTENCY_KEY_IN_USE"}
-    fresh = _row(order)
+    fresh = stored_order(order)
     assert Refund.objects.filter(order=fresh).count() == 1
     assert fresh.refunded_amount == Decimal("10.00")
-    assert _stock(variant) == 1
+    assert stock_of(variant) == 1
     status, replay, _ = send()
     assert (status, replay) == (201, created[0])
 
@@ -217,28 +181,20 @@ def test_refunds_of_orders_sharing_variants_run_beside_new_orders_without_deadlo
     mug = make_variant(store=store, price="24.00", stock=100)
     plate = make_variant(store=store, price="12.00", stock=100)
     orders = [_paid_order(raw_key, store, [(mug, 2), (plate, 1)]) for _ in range(8)]
-    assert (_stock(mug), _stock(plate)) == (84, 92)
+    assert (stock_of(mug), stock_of(plate)) == (84, 92)
 
     # When all of them are refunded in full (lines named in either order) while 8 new
     # orders take the same variants
     def full_refund(order, reverse):
         lines = [
-            {"line_item_id": _item_id(order, mug), "quantity": 2},
-            {"line_item_id": _item_id(order, plate), "quantity": 1},
+            refund_line(order, mug, 2),
+            refund_line(order, plate),
         ]
         return _refund(raw_key, order, {"line_items": lines[::-1] if reverse else lines})
 
     def new_order():
-        body = {
-            "customer_id": make_customer(store=store).public_id,
-            "line_items": [
-                {"variant_id": plate.public_id, "quantity": 1},
-                {"variant_id": mug.public_id, "quantity": 1},
-            ],
-            "shipping_address": {"line1": "1 Main St", "city": "Austin", "country": "US"},
-            "shipping_method": "pickup",
-        }
-        response = _client(raw_key).post("/v1/orders", body, format="json")
+        body = order_body(store, [(plate, 1), (mug, 1)], shipping="pickup")
+        response = api_client(raw_key).post("/v1/orders", body, format="json")
         return response.status_code, response.content, response.json()
 
     calls = [full_refund(order, reverse=i % 2 == 1) for i, order in enumerate(orders)]
@@ -248,6 +204,6 @@ def test_refunds_of_orders_sharing_variants_run_beside_new_orders_without_deadlo
     # Then every request succeeded and the stock is exact
     assert [status for status, _, _ in results] == [201] * 16
     for order in orders:
-        fresh = _row(order)
+        fresh = stored_order(order)
         assert (fresh.refunded_amount, fresh.payment_status) == (fresh.total, "refunded")
-    assert (_stock(mug), _stock(plate)) == (100 - 8, 100 - 8)
+    assert (stock_of(mug), stock_of(plate)) == (100 - 8, 100 - 8)
