@@ -7,15 +7,23 @@ append-mostly and a keyset cursor can break ties on `id` cheaply.
 import os
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 _RAND_A_MASK = (1 << 12) - 1
 _RAND_B_MASK = (1 << 62) - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def uuid7(at: datetime | None = None) -> uuid.UUID:
     """A version 7 UUID whose timestamp is `at` (default: now)."""
-    millis = int(at.timestamp() * 1000) if at is not None else time.time_ns() // 1_000_000
+    # Integer arithmetic: a float of seconds × 1000 comes out a millisecond short for some
+    # instants from 2036 on.
+    millis = (
+        (at.astimezone(UTC) - _EPOCH) // _MILLISECOND
+        if at is not None
+        else time.time_ns() // 1_000_000
+    )
     rand = int.from_bytes(os.urandom(10), "big")
     value = (
         (millis & ((1 << 48) - 1)) << 80

@@ -146,9 +146,9 @@ def _at(millis: int) -> datetime:
 def test_uuid7_hex_lays_out_the_same_uuid_as_uuid7(monkeypatch):
     rng = random.Random(4)
     for _ in range(CASES):
-        # 2017 to 2033: uuid7 reads `at` through a float, which from 2036 on can come out
-        # a millisecond early.
-        millis = rng.randrange(1_500_000_000_000, 2_000_000_000_000)
+        # 2017 to 2080: past 2036 a float of seconds × 1000 would come out a millisecond
+        # short for some instants, so uuid7 counts milliseconds in integers.
+        millis = rng.randrange(1_500_000_000_000, 3_500_000_000_000)
         bits = rng.getrandbits(74)
         # uuid7 draws 80 random bits and keeps 74 of them: hand it ours, the rest zero.
         monkeypatch.setattr(ids.os, "urandom", lambda n, bits=bits: bits.to_bytes(n, "big"))
