@@ -12,7 +12,7 @@ step's actor at its time for its reason, without restocking:
 
 from collections.abc import Sequence
 
-from orders.demo import OrderExtension, SeededOrder, money_text, register_order_extension
+from orders.demo import OrderExtension, SeededOrder, money_text
 from refunds.models import Refund, RefundLine
 
 REFUND_COLUMNS = [
@@ -55,7 +55,3 @@ SEEDED_REFUNDS = OrderExtension(
     tables=[(Refund, REFUND_COLUMNS), (RefundLine, REFUND_LINE_COLUMNS)],
     rows=seeded_refund_rows,
 )
-
-
-def register() -> None:
-    register_order_extension(SEEDED_REFUNDS)

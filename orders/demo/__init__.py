@@ -9,8 +9,8 @@ use both cores at once; other databases parse the same rows through the model fi
 `bulk_create` them. Either way each order's lifecycle is planned first (pending → confirmed →
 … with plausible delays), cut at "now", and written as the order row, its timestamps and one
 history row per step, so the order, its fulfillment and its audit trail always agree. Apps
-built on orders add their own rows to each order through a registered OrderExtension
-(refunds writes the refunds of refunded orders).
+built on orders add their own rows to each order through an OrderExtension
+(refunds writes the refunds of refunded orders), named in their AppConfig.
 
 The modules, each depending only on those above it:
 
@@ -20,7 +20,7 @@ The modules, each depending only on those above it:
     people        customers, guests and their addresses
     lifecycle     an order's planned life along the status machine
     stores        a demo store with its catalog, customers and integration key
-    extensions    the registry of other apps' rows for each order
+    extensions    other apps' rows for each order, named in their AppConfig
     rows          the tables a seed loads and a batch of their rows
     generator     one store's orders as batches of rows
     loading       COPY (PostgreSQL) or bulk_create, and the index detach for large loads
@@ -42,7 +42,6 @@ from orders.demo.extensions import (
     SeededOrder,
     SeededRefund,
     order_extensions,
-    register_order_extension,
 )
 from orders.demo.generator import OrderGenerator
 from orders.demo.lifecycle import OUTCOMES, STAFF, SYSTEM
@@ -82,7 +81,6 @@ __all__ = [
     "SeededRefund",
     "demo_stores_create",
     "money_text",
-    "register_order_extension",
 ]
 
 DEFAULT_SEED = 20240501
@@ -103,8 +101,8 @@ def demo_stores_create(
     shipping methods, tax rates (US/OR 11 % among them), an integration API key (the actor
     of API-made changes in the history; its secret is discarded) and orders numbered from
     1001 over the two years before `now`, across every status, with the rows of every
-    registered OrderExtension. `progress(done, total)` is called as orders are written.
-    Nothing is left behind if it fails.
+    OrderExtension the installed apps name. `progress(done, total)` is called as orders
+    are written. Nothing is left behind if it fails.
 
     On PostgreSQL a large load (see INDEX_REBUILD_MIN_ORDERS) drops the foreign keys and
     secondary indexes of the tables it loads and restores them before commit, holding an

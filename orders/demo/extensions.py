@@ -2,16 +2,20 @@
 
 `orders` never imports the apps built on it (notes, refunds), yet their records belong to a
 seeded order as much as its line items do: a refunded order without its refunds would show
-nothing in the admin's refunds list or the API. So an app registers an OrderExtension from
-its AppConfig.ready(); demo_stores_create hands it every order it generates and loads the
-rows it returns together with the order tables (COPY on PostgreSQL, bulk_create elsewhere).
+nothing in the admin's refunds list or the API. So an app names its OrderExtension in its
+AppConfig (`demo_order_extensions`, dotted paths); demo_stores_create imports them when it
+seeds, hands each every order it generates and loads the rows it returns together with the
+order tables (COPY on PostgreSQL, bulk_create elsewhere). Only a seed imports the demo
+code: no server or worker process pays for it at start-up.
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.apps import apps
 from django.db import models
+from django.utils.module_loading import import_string
 
 
 class SeededLine(NamedTuple):
@@ -69,18 +73,11 @@ class OrderExtension:
     rows: Callable[[SeededOrder], Sequence[list[str]]]
 
 
-_extensions: dict[str, OrderExtension] = {}
-
-
-def register_order_extension(extension: OrderExtension) -> None:
-    """Have demo_stores_create call `extension` for every order it seeds from now on.
-
-    Registering a name again replaces the earlier extension, so an app's ready() may run
-    more than once.
-    """
-    _extensions[extension.name] = extension
-
-
 def order_extensions() -> list[OrderExtension]:
-    """The registered extensions, in the order they were first registered."""
-    return list(_extensions.values())
+    """The extensions the installed apps name in `demo_order_extensions` on their AppConfig,
+    in INSTALLED_APPS order."""
+    return [
+        import_string(path)
+        for config in apps.get_app_configs()
+        for path in getattr(config, "demo_order_extensions", ())
+    ]
