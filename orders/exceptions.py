@@ -35,6 +35,12 @@ class InvalidParameters(OrdoError):
             message = " ".join(dict.fromkeys(detail["message"] for detail in details))
         super().__init__(message, details=details)
 
+    @classmethod
+    def naming_fields(cls, errors: dict[str, list[str] | str]) -> "InvalidParameters":
+        """For problems whose own words do not say what they are about (django-filter's
+        "Enter a number.", several parameters at once): the message lists the names."""
+        return cls(errors, message=f"Invalid value for {', '.join(errors)}; see details.")
+
 
 class ParameterErrors:
     """Collects InvalidParameters from several parsing steps, so one 400 names every bad
@@ -53,9 +59,7 @@ class ParameterErrors:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise InvalidParameters(
-                self.errors, message=f"Invalid value for {', '.join(self.errors)}; see details."
-            )
+            raise InvalidParameters.naming_fields(self.errors)
 
 
 class NotFound(OrdoError):

@@ -67,11 +67,7 @@ def order_filters(*, store: Store, params: Mapping[str, str]) -> OrderFilterSet:
     filterset = OrderFilterSet(params, queryset=orders_of(store=store), store=store)
     if not filterset.is_valid():
         errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
-        # django-filter's messages ("Enter a number.") do not say which parameter they are
-        # about: the message names them all, the details say which said what.
-        raise InvalidParameters(
-            errors, message=f"Invalid value for {', '.join(errors)}; see details."
-        )
+        raise InvalidParameters.naming_fields(errors)
     return filterset
 
 

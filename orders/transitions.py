@@ -126,7 +126,13 @@ def check_transition(order: OrderState, to_status: str) -> None:
 
 
 def is_voidable(order: OrderState) -> bool:
-    return order.status in VOIDABLE and order.payment_status in UNPAID
+    return voidable(status=order.status, payment_status=order.payment_status)
+
+
+def voidable(*, status: str, payment_status: str) -> bool:
+    """Whether an order in `status` and `payment_status` may be voided: unpaid, and pending
+    or confirmed."""
+    return status in VOIDABLE and payment_status in UNPAID
 
 
 def check_voidable(order: OrderState) -> None:

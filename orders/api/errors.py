@@ -69,8 +69,8 @@ def _after_invalid_transition(error: OrdoError) -> str | None:
 
 
 def _after_not_refundable(error: OrdoError) -> str | None:
-    unpaid = error.details.get("payment_status") in transitions.UNPAID
-    if unpaid and error.details.get("status") in transitions.VOIDABLE:
+    details = error.details
+    if transitions.voidable(status=details["status"], payment_status=details["payment_status"]):
         return "Voids go through POST /orders/{id}/void."
     return None
 
@@ -125,12 +125,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     headers: dict[str, str] = {}
     if isinstance(exc, OrdoError):
-        status_code, code, message, details = (
-            exc.status_code,
-            exc.code,
-            api_message(exc),
-            exc.details,
-        )
+        status_code, code, details = exc.status_code, exc.code, exc.details
+        message = api_message(exc)
     elif isinstance(exc, exceptions.APIException):
         status_code = exc.status_code
         code, message, details = _describe_drf_exception(exc, context.get("view"))

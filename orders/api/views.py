@@ -1,6 +1,7 @@
 """Orders API views: parse, call one selector or service, render."""
 
 import time
+from collections.abc import Sequence
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -36,7 +37,7 @@ DETAIL_INCLUDES = ("items", "fulfillments")
 
 
 def order_response(
-    store: Store, order: Order, *, status: int = 200, extra_includes: list[Include] = ()
+    store: Store, order: Order, *, status: int = 200, extra_includes: Sequence[Include] = ()
 ) -> Response:
     """One order as the API shows it everywhere: with items, fulfillments (plus any
     `extra_includes`) and its ETag."""
