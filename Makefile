@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format migrate clean
+.PHONY: run test contract lint format migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Ordo needs Python >= 3.12 (Django 6.1); set PYTHON=python3.12")'
@@ -43,6 +43,11 @@ run: migrate
 
 test: $(VENV)/.installed-dev .env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The published contract's gates (schemathesis, a generated client) against a live app on
+# a throwaway PostgreSQL database; needs DATABASE_URL=postgres://… (.ci/run runs it).
+contract: $(VENV)/.installed-dev .env
+	$(BIN)/python scripts/contract_gates.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

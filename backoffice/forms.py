@@ -109,9 +109,14 @@ class RefundForm(OrderChangeForm):
         max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 50})
     )
 
-    def __init__(self, *args, line_items: list[LineItem], **kwargs):
+    def __init__(self, *args, line_items: list[LineItem], counts_stock: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.line_items = line_items
+        if not counts_stock:
+            # A store without inventory control (orders.plans) has no stock to put units
+            # back in: the box starts unticked, and ticked anyway the refund is refused.
+            self.fields["restock"].initial = False
+            self.fields["restock"].help_text = "Inventory control is part of the premium plan."
         for item in line_items:
             left = item.quantity - item.refunded_quantity
             self.fields[self.quantity_field(item)] = forms.IntegerField(

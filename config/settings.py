@@ -6,6 +6,8 @@ EMAIL_URL      outgoing mail: smtp://user:pass@host:587?tls=1, smtps://…, cons
 SECRET_KEY     required (`make run` writes a random development one to .env)
 DEBUG          "1"/"true" to enable debug pages (default off)
 ALLOWED_HOSTS  comma separated (default: localhost names)
+CORS_ALLOWED_ORIGINS  comma separated origins (https://app.example.com) whose browser apps
+               may call the API; unset (the default): CORS is off
 ORDO_ENV_FILE  the local development file to read (default: .env beside manage.py)
 
 Any of the others may also be a line of the development file (`NAME=value`), which make
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -85,7 +88,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "orders.api.middleware.RequestIdMiddleware",
+    # API only, outermost first: no-store on every answer (304s too), then 304 from the
+    # ETag the (possibly gzipped) 200 carries, then gzip of the body CORS headers sit on.
+    "orders.api.middleware.ApiCacheControlMiddleware",
+    "orders.api.middleware.ApiConditionalGetMiddleware",
+    "orders.api.middleware.ApiGZipMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Bad input answered 4xx before a view can 500 on it: a NUL in any query string, and on
+    # the API a write body over 1 MB (413) or not JSON (415); chunked bodies are read here.
+    "backoffice.input_guards.QueryStringNulGuard",
+    "orders.api.parsers.RequestBodyGuard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,13 +204,55 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# Bodies over 1 MB are refused (413 PAYLOAD_TOO_LARGE on the API) before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# CORS (django-cors-headers), for browser apps calling the API from another origin. Off
+# unless origins are listed: CORS_ALLOWED_ORIGINS=https://app.example.com,… (scheme, host
+# and port, exactly as the browser sends Origin). Only the API answers CORS, never the
+# admin; no cookies cross (CORS_ALLOW_CREDENTIALS stays False): browser clients send a key.
+CORS_ALLOWED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",")
+    if origin.strip()
+]
+# A prefix match: /v1, /api and anything under them (newlines in a path included).
+CORS_URLS_REGEX = r"^/(?:v1|api)(?:/|$)"
+# The methods the API serves (DELETE: webhook endpoints); HEAD needs no preflight.
+CORS_ALLOW_METHODS = ["DELETE", "GET", "OPTIONS", "PATCH", "POST"]
+# What an API client sends: its key, idempotency and precondition headers, its request id.
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "x-api-key",
+    "x-request-id",
+]
+# What a browser client may read besides the basics: ETag for If-Match / If-None-Match, the
+# next page's Link, the id to quote to support, rate limits and where a created order lives.
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Link",
+    "Location",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+    "X-Request-Id",
+]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["orders.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["orders.api.auth.HasApiKeyScope"],
     "DEFAULT_RENDERER_CLASSES": ["orders.api.renderers.OrdoJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["orders.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "orders.api.schema.OrdoAutoSchema",
     "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
+    # The API speaks JSON only, whatever Accept says: never a 406 for a browser's Accept.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orders.api.renderers.JSONOnlyNegotiation",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
 }
@@ -215,7 +270,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     # /api/… repeats the /v1/… shorthand for seed 004 clients; document each route once.
-    "PREPROCESSING_HOOKS": ["orders.api.schema.drop_alias_routes"],
+    "PREPROCESSING_HOOKS": ["orders.api.schema.document_routes"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -223,13 +278,15 @@ SPECTACULAR_SETTINGS = {
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "BearerAuth": {"type": "http", "scheme": "bearer"},
             "ApiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"},
         }
     },
-    "SECURITY": [{"ApiKeyHeader": []}, {"ApiKeyQuery": []}],
+    "SECURITY": [{"ApiKeyHeader": []}, {"BearerAuth": []}, {"ApiKeyQuery": []}],
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.statuses.OrderStatus",
         "PaymentStatusEnum": "orders.models.statuses.PaymentStatus",
+        "PaymentMethodEnum": "orders.models.statuses.PaymentMethod",
     },
 }
 

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from notes.api.urls import note_routes
-from orders.api.urls import order_routes
+from orders.api.urls import order_routes, own_store_routes, store_detail_routes
 from orders.api.views import ApiNotFoundView
 from refunds.api.urls import refund_routes
 
@@ -13,6 +13,8 @@ api_routes = order_routes + note_routes + refund_routes
 api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="openapi-docs"),
+    *own_store_routes,
+    *store_detail_routes,
     path("stores/<str:store_id>/", include(api_routes)),
     path("", include(api_routes)),
 ]
@@ -20,7 +22,9 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include(api_v1)),
-    # Seed 004's clients call /api/orders/…: the same shorthand routes.
-    path("api/", include(api_routes)),
-    re_path(r"^(?:v1|api)(?:/.*)?$", ApiNotFoundView.as_view()),
+    # Seed 004's clients call /api/orders/…: the same shorthand routes, and their store.
+    path("api/", include(own_store_routes + api_routes)),
+    # Whatever else is under /v1 or /api, any method: a 404 in the error envelope, never
+    # Django's HTML page. [\s\S], not ".": a path may hold an encoded newline (%0A).
+    re_path(r"^(?:v1|api)(?:/[\s\S]*)?$", ApiNotFoundView.as_view()),
 ]

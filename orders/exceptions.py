@@ -1,10 +1,20 @@
 """Domain errors. Services and selectors raise them; one API handler renders them.
 
 Each carries the HTTP status and stable code an integrator branches on, a
-message for a person, and structured details.
+message for a person, `details` (the request's fields at fault, each
+`{"field", "message"}`; empty when no one field is) and `context` (the
+machine-readable specifics of the refusal: the allowed transitions, the
+refundable figures, the current ETag…).
 """
 
 from typing import Any
+
+FieldProblem = dict[str, str]
+
+
+def field_problem(field: str, message: str) -> FieldProblem:
+    """One entry of an error's `details`: a field of the request and what is wrong with it."""
+    return {"field": field, "message": message}
 
 
 class OrdoError(Exception):
@@ -12,9 +22,17 @@ class OrdoError(Exception):
     code = "BAD_REQUEST"
     default_message = "The request could not be processed."
 
-    def __init__(self, message: str | None = None, *, details: Any = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        # A list of field_problem()s; only FeatureAccessDenied passes seed 001's object.
+        details: list[FieldProblem] | dict[str, str] | None = None,
+        context: dict[str, Any] | None = None,
+    ):
         self.message = message or self.default_message
-        self.details = details if details is not None else []
+        self.details: Any = details if details is not None else []
+        self.context: dict[str, Any] = context if context is not None else {}
         super().__init__(self.message)
 
 
@@ -40,6 +58,14 @@ class InvalidParameters(OrdoError):
         """For problems whose own words do not say what they are about (django-filter's
         "Enter a number.", several parameters at once): the message lists the names."""
         return cls(errors, message=f"Invalid value for {', '.join(errors)}; see details.")
+
+
+class UnacceptableValues(InvalidParameters):
+    """422: the request is well formed (the published document admits it), but Ordo cannot
+    act on it: an id naming nothing in this store, a country it does not know, fields that
+    cannot go together. 400 stays for what the document itself refuses."""
+
+    status_code = 422
 
 
 class ParameterErrors:
@@ -74,6 +100,9 @@ class InsufficientScope(OrdoError):
 
 
 class FeatureAccessDenied(OrdoError):
+    """403: the store's plan lacks the feature (see orders.plans). The one error whose
+    `details` is not a list: seed 001's `{"feature": "inventory"}`, which its clients read."""
+
     status_code = 403
     code = "FEATURE_ACCESS_DENIED"
 

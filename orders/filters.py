@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from orders.api.fields import TimestampField
 from orders.ids import parse_public_id
 from orders.models import Customer, Order, OrderStatus, PaymentStatus, Store
 from orders.transitions import STATUS_ALIASES, normalize_status
@@ -328,19 +329,51 @@ class OrderFilterSet(django_filters.FilterSet):
 
     def understood(self) -> dict[str, Any]:
         """The filters given, as Ordo read them (seed 004's meta.filters): aliases resolved,
-        lists split, ids and dates normalised."""
-        understood = {}
+        lists split, ids and dates normalised.
+
+        Each date parameter is echoed as given (`"date_from": "2026-12-01"`), and the
+        column it bounds gets the UTC instants it was resolved to in the store's time zone,
+        every bound on that column combined: `"created_at": {"gte":
+        "2026-12-01T08:00:00.000Z", "lt": "2026-12-02T08:00:00.000Z"}` (a bare day ends
+        where the next begins, `lt`; a date-time is inclusive, `lte`).
+        """
+        understood: dict[str, Any] = {}
+        ranges: dict[str, dict[str, datetime]] = {}
         for name, value in self.form.cleaned_data.items():
             if name not in self.data or value in (None, "", []):
                 continue
             if isinstance(value, DateBound):
+                self._resolve(name, value, ranges)
                 value = value.value.isoformat()
             elif name == "customer_id":
                 value = [f"{Customer.PUBLIC_ID_PREFIX}{pk}" for pk in value]
             elif isinstance(value, Decimal):
                 value = str(value)
             understood[name] = value
+        timestamp = TimestampField()
+        for column, bounds in ranges.items():
+            understood[column] = {
+                lookup: timestamp.to_representation(instant) for lookup, instant in bounds.items()
+            }
         return understood
+
+    def _resolve(self, name: str, value: DateBound, ranges: dict[str, dict[str, datetime]]) -> None:
+        """Add the bound `name` puts on its column to `ranges`, keeping the tightest one of
+        each side when several parameters bound the same column (all of them apply)."""
+        date_filter = self.filters[name]
+        column = date_filter.column or self.form.cleaned_data.get("filter_on") or "created_at"
+        bounds = ranges.setdefault(column, {})
+        tz = self.store.tzinfo
+        if date_filter.bound == "lower":
+            bounds["gte"] = max(bounds.get("gte", EARLIEST), value.lower(tz))
+            return
+        lookup, instant = value.upper(tz)
+        current = next(((k, v) for k, v in bounds.items() if k in {"lt", "lte"}), None)
+        # At the same instant `lt` excludes it and `lte` does not: `lt` is the tighter.
+        if current is None or (instant, lookup == "lte") < (current[1], current[0] == "lte"):
+            bounds.pop("lt", None)
+            bounds.pop("lte", None)
+            bounds[lookup] = instant
 
     def filter_nothing(self, qs: QuerySet, name: str, value) -> QuerySet:
         return qs  # filter_on only chooses the column for date_from / date_to

@@ -9,6 +9,7 @@ than CLAIM_TIMEOUT belongs to a request that died and may be taken over.
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from orders.models import IdempotencyKey, Store
 CLAIM_TIMEOUT = timedelta(minutes=2)
 RETENTION = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+# Visible ASCII: what every HTTP stack carries unchanged (the document states this pattern).
+KEY_PATTERN = rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$"
 
 
 def request_fingerprint(*, method: str, path: str, body: Any) -> str:
@@ -43,12 +46,12 @@ def idempotency_claim(*, store: Store, key: str, fingerprint: str) -> Claim:
     Raises IdempotencyKeyReused (same key, different request) and
     IdempotencyKeyInUse (the first request with this key is still running).
     """
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not re.fullmatch(KEY_PATTERN, key):
         raise InvalidParameters(
             {
                 "Idempotency-Key": (
-                    f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable characters (a UUID is "
-                    "ideal)."
+                    f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} visible ASCII characters, no "
+                    "spaces (a UUID is ideal)."
                 )
             }
         )

@@ -5,6 +5,7 @@ append-mostly and a keyset cursor can break ties on `id` cheaply.
 """
 
 import os
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -41,8 +42,23 @@ def format_public_id(prefix: str, value: uuid.UUID | None) -> str | None:
     return f"{prefix}{value}"
 
 
+# The one spelling of the UUID inside a public id (hex in either case). uuid.UUID alone
+# would also take braces, "urn:uuid:" and missing hyphens, which the document cannot say.
+_UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+_CANONICAL_UUID = re.compile(f"^{_UUID}$")
+
+
+def public_id_pattern(prefix: str) -> str:
+    """The JSON Schema pattern of a public id with `prefix`, exactly as parse_public_id
+    accepts it."""
+    return f"^{re.escape(prefix)}{_UUID}$"
+
+
 def parse_public_id(prefix: str, public_id: str) -> uuid.UUID:
     """The UUID inside `prefix + uuid`; ValueError when it is not one."""
     if not isinstance(public_id, str) or not public_id.startswith(prefix):
         raise ValueError(f"expected an id starting with '{prefix}'")
-    return uuid.UUID(public_id.removeprefix(prefix))
+    value = public_id.removeprefix(prefix)
+    if not _CANONICAL_UUID.fullmatch(value):
+        raise ValueError(f"expected '{prefix}' followed by a UUID")
+    return uuid.UUID(value)

@@ -14,7 +14,7 @@ the functions take anything with an order's state (`OrderState`).
 
 from typing import Protocol
 
-from orders.exceptions import InvalidTransition, OrderNotVoidable, OrderPaid
+from orders.exceptions import InvalidTransition, OrderNotVoidable, OrderPaid, field_problem
 from orders.models.statuses import OrderStatus, PaymentStatus
 
 S = OrderStatus
@@ -112,16 +112,24 @@ def check_transition(order: OrderState, to_status: str) -> None:
     table_allows = allowed_targets(status=order.status, requires_shipping=order.requires_shipping)
     if to_status not in table_allows:
         allowed = allowed_transitions(order)
-        raise InvalidTransition(
+        message = (
             f"An order cannot go from '{order.status}' to '{to_status}'. "
-            f"Allowed next: {', '.join(allowed) or 'none'}.",
-            details={"from": order.status, "to": to_status, "allowed_transitions": allowed},
+            f"Allowed next: {', '.join(allowed) or 'none'}."
+        )
+        raise InvalidTransition(
+            message,
+            details=[field_problem("status", message)],
+            context={"from": order.status, "to": to_status, "allowed_transitions": allowed},
         )
     if to_status == S.CANCELLED and order.payment_status in MONEY_HELD:
-        raise OrderPaid(
+        message = (
             f"Order #{order.order_number} is {order.payment_status}: refund the payment before "
-            "cancelling it.",
-            details={"payment_status": order.payment_status},
+            "cancelling it."
+        )
+        raise OrderPaid(
+            message,
+            details=[field_problem("status", message)],
+            context={"status": order.status, "payment_status": order.payment_status},
         )
 
 
@@ -137,19 +145,20 @@ def voidable(*, status: str, payment_status: str) -> bool:
 
 def check_voidable(order: OrderState) -> None:
     """Raise OrderNotVoidable, saying why, unless `order` is unpaid and pending or confirmed."""
-    details = {"status": order.status, "payment_status": order.payment_status}
+    # No field of the request is at fault (a void names none): the order's state is.
+    context = {"status": order.status, "payment_status": order.payment_status}
     if order.status not in VOIDABLE:
         instead = "" if order.status == S.VOIDED else " Cancel or refund it instead."
         raise OrderNotVoidable(
             f"Only pending or confirmed orders can be voided; order #{order.order_number} is "
             f"{order.status}.{instead}",
-            details=details,
+            context=context,
         )
     if order.payment_status not in UNPAID:
         raise OrderNotVoidable(
             f"Order #{order.order_number} is {order.payment_status}: a void is for unpaid "
             "orders. Refund it instead.",
-            details=details,
+            context=context,
         )
 
 
@@ -178,14 +187,13 @@ def check_payment_transition(order: OrderState, to_status: str) -> None:
     """Raise InvalidTransition unless `order`'s payment status may be set to `to_status`."""
     allowed = allowed_payment_targets(status=order.status, payment_status=order.payment_status)
     if to_status not in allowed:
-        raise InvalidTransition(
+        message = (
             f"Payment status cannot go from '{order.payment_status}' to '{to_status}' on a "
             f"{order.status} order. Allowed: {', '.join(allowed) or 'none'}. The refunded "
-            "statuses are set by refunds alone.",
-            details={
-                "field": "payment_status",
-                "from": order.payment_status,
-                "to": to_status,
-                "allowed_transitions": allowed,
-            },
+            "statuses are set by refunds alone."
+        )
+        raise InvalidTransition(
+            message,
+            details=[field_problem("payment_status", message)],
+            context={"from": order.payment_status, "to": to_status, "allowed_transitions": allowed},
         )

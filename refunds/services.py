@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from orders.exceptions import InvalidParameters, OrdoError
+from orders.exceptions import InvalidParameters, OrdoError, UnacceptableValues, field_problem
 from orders.history import set_history_actor
 from orders.models import LineItem, Order, PaymentStatus, Store, Variant
+from orders.plans import INVENTORY, feature_denied, require_feature, store_has_feature
 from orders.pricing import to_cents
 from orders.services import check_etag
 from orders.transitions import MONEY_HELD
@@ -51,10 +52,20 @@ class LineQuote:
     refundable_quantity: int
     amount: Decimal
     tax_amount: Decimal
+    # The position of the request's (first) line for this line item, so a refusal can
+    # name `line_items[i]`; None when the quote was of everything still refundable.
+    request_index: int | None = None
 
     @property
     def total(self) -> Decimal:
         return self.amount + self.tax_amount
+
+    @property
+    def field(self) -> str:
+        """The request field asking for this line's units."""
+        if self.request_index is None:
+            return "line_items"
+        return f"line_items[{self.request_index}].quantity"
 
 
 @dataclass
@@ -117,6 +128,7 @@ def refund_quote(
     """
     if line_items is None:
         line_items = {li.pk: li for li in LineItem.objects.filter(store=store, order=order)}
+    lines_given = lines
     if lines is None:
         lines = [
             RefundLineRequest(li.pk, li.quantity - li.refunded_quantity)
@@ -129,11 +141,14 @@ def refund_quote(
         if line.line_item_id not in line_items
     }
     if errors:
-        raise InvalidParameters(errors)
+        raise UnacceptableValues(errors)
 
     wanted: dict[UUID, int] = defaultdict(int)
-    for line in lines:
+    first_index: dict[UUID, int] = {}
+    for index, line in enumerate(lines):
         wanted[line.line_item_id] += line.quantity
+        first_index.setdefault(line.line_item_id, index)
+    quoting_everything = lines_given is None
     # Only money the store holds can go back: an unpaid order has nothing refundable.
     paid = order.payment_status in MONEY_HELD
     quote = RefundQuote(balance=order.total - order.refunded_amount if paid else Decimal("0.00"))
@@ -146,6 +161,7 @@ def refund_quote(
                 refundable_quantity=item.quantity - item.refunded_quantity,
                 amount=item.unit_price * quantity,
                 tax_amount=_tax_share(item, units_before=item.refunded_quantity, units=quantity),
+                request_index=None if quoting_everything else first_index[line_item_id],
             )
         )
     shipping_refunded = to_cents(
@@ -167,14 +183,20 @@ def _not_refundable(order: Order) -> OrderNotRefundable | None:
         f"Order #{order.order_number} is {order.status} with payment {order.payment_status}: "
         "only paid or partially refunded orders can be refunded."
         + (" Void an unpaid order instead." if order.is_voidable else ""),
-        details={"status": order.status, "payment_status": order.payment_status},
+        # The order's state is at fault, not a field of the request.
+        context={"status": order.status, "payment_status": order.payment_status},
     )
 
 
-def refund_refusals(*, order: Order, quote: RefundQuote, amount: Decimal | None) -> list[OrdoError]:
+def refund_refusals(
+    *, order: Order, quote: RefundQuote, amount: Decimal | None, restock: bool | None = None
+) -> list[OrdoError]:
     """Why refund_create would refuse a refund of `amount` (None: the quote's value) as
-    quoted, in the order it checks; empty when it would go through. The admin's refund
-    preview lists them, so what it promises is what the refund does."""
+    quoted, restocking when `restock` is true, in the order it checks; empty when it
+    would go through. The admin's refund preview lists them, so what it promises is what
+    the refund does."""
+    if restock and not store_has_feature(order.store, INVENTORY):
+        return [feature_denied(store=order.store, feature=INVENTORY)]
     if (not_refundable := _not_refundable(order)) is not None:
         return [not_refundable]
     refusals: list[OrdoError] = []
@@ -188,39 +210,48 @@ def refund_refusals(*, order: Order, quote: RefundQuote, amount: Decimal | None)
                 )
                 + ").",
                 details=[
-                    {
-                        "line_item_id": line.line_item.public_id,
-                        "requested": line.quantity,
-                        "refundable_quantity": line.refundable_quantity,
-                    }
+                    field_problem(
+                        line.field,
+                        f"{line.quantity} units of {line.line_item.product_name} asked, "
+                        f"{line.refundable_quantity} left to refund.",
+                    )
                     for line in quote.over_quantity
                 ],
+                context={
+                    "lines": [
+                        {
+                            "line_item_id": line.line_item.public_id,
+                            "requested": line.quantity,
+                            "refundable_quantity": line.refundable_quantity,
+                        }
+                        for line in quote.over_quantity
+                    ]
+                },
             )
         )
     refund_amount = quote.amount_to_refund(amount)
-    balance_details = {
-        "requested": str(refund_amount),
-        "refundable": str(quote.balance),
-        "total": str(order.total),
-        "refunded": str(order.refunded_amount),
+    # Money, so the API renders these as numbers with two decimals like every amount.
+    figures = {
+        "requested": refund_amount,
+        "refundable": quote.balance,
+        "total": order.total,
+        "refunded": order.refunded_amount,
     }
     if refund_amount <= 0:
-        refusals.append(
-            RefundExceedsBalance(
-                "Nothing to refund: the lines and shipping asked for are worth 0.00 "
-                f"{order.currency} (already refunded, or free).",
-                details=balance_details,
-            )
+        message = (
+            "Nothing to refund: the lines and shipping asked for are worth 0.00 "
+            f"{order.currency} (already refunded, or free)."
         )
+        refusals.append(RefundExceedsBalance(message, context=figures))
     elif refund_amount > quote.balance:
-        refusals.append(
-            RefundExceedsBalance(
-                f"A refund of {refund_amount} {order.currency} is more than the "
-                f"{quote.balance} {order.currency} left to refund on order "
-                f"#{order.order_number}.",
-                details=balance_details,
-            )
+        message = (
+            f"A refund of {refund_amount} {order.currency} is more than the "
+            f"{quote.balance} {order.currency} left to refund on order #{order.order_number}."
         )
+        # A given amount is the field at fault; a value worked out from the lines and the
+        # shipping together is no one field's.
+        details = [field_problem("amount", message)] if amount is not None else []
+        refusals.append(RefundExceedsBalance(message, details=details, context=figures))
     return refusals
 
 
@@ -242,23 +273,27 @@ def refund_create(
 
     `amount` defaults to the lines' value (unit price × quantity plus their
     share of tax, and the shipping when `refund_shipping`); given alone it is a
-    goodwill refund. Restocking defaults on when lines are given and returns
-    their units to tracked variants.
+    goodwill refund. Restocking defaults on when lines are given and the store's plan
+    includes inventory control (orders.plans), and returns the units their lines took
+    when the order was placed (LineItem.stock_reserved), nothing more.
 
     Locks the order row first, then the refunded line items and their variants
     (id order), so concurrent refunds of one order run one after the other and
-    each sees what the previous gave back. Raises OrderNotRefundable,
+    each sees what the previous gave back. Raises FeatureAccessDenied (`restock`
+    true on a store without inventory control), OrderNotRefundable,
     RefundExceedsQuantity, RefundExceedsBalance (with the refundable figures in
-    details), InvalidParameters and PreconditionFailed (`expected_etag` given and the
+    context), InvalidParameters and PreconditionFailed (`expected_etag` given and the
     order changed since: a form submitted twice refunds once); a refusal changes
     nothing. The order's CHECK (refunded_amount <= total) is the last line of defence.
     """
+    if restock:
+        require_feature(store=store, feature=INVENTORY)
     order = Order.objects.select_for_update().get(store=store, pk=order.pk)
     check_etag(order, expected_etag)
     if (not_refundable := _not_refundable(order)) is not None:
         raise not_refundable
     if not lines and amount is None and not refund_shipping:
-        raise InvalidParameters(
+        raise UnacceptableValues(
             {"line_items": "Give line_items to refund, an amount, or refund_shipping."}
         )
     if amount is not None and amount <= 0:
@@ -279,7 +314,9 @@ def refund_create(
         raise refusals[0]
     refund_amount = quote.amount_to_refund(amount)
 
-    restock = bool(lines) if restock is None else restock
+    if restock is None:
+        # Unasked, a free store's refund simply restocks nothing (it counts no stock).
+        restock = bool(lines) and store_has_feature(store, INVENTORY)
     restocked = _give_back_units(store=store, quote=quote, restock=restock)
     refund = Refund.objects.create(
         store=store,
@@ -318,7 +355,9 @@ def refund_create(
 def _give_back_units(*, store: Store, quote: RefundQuote, restock: bool) -> set[UUID]:
     """Count the refunded units on their lines and, if restocking, return them to stock.
 
-    Returns the ids of the lines whose units went back on a tracked variant.
+    Returns the ids of the lines whose units went back: only lines that took units when
+    the order was placed, so a store that moved plans since never gains units it never
+    gave out.
     """
     restocked: set[UUID] = set()
     # Variant id order, like order creation and cancellation, so they can never deadlock.
@@ -330,7 +369,8 @@ def _give_back_units(*, store: Store, quote: RefundQuote, restock: bool) -> set[
         if (
             restock
             and variant_id is not None
-            and Variant.objects.filter(store=store, pk=variant_id, track_inventory=True).update(
+            and line.line_item.stock_reserved
+            and Variant.objects.filter(store=store, pk=variant_id).update(
                 stock=F("stock") + line.quantity
             )
         ):

@@ -1,5 +1,6 @@
 import pytest
 
+from orders.models import Store
 from tests.factories import make_api_key, make_store
 from tests.helpers import api_client
 
@@ -13,7 +14,17 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def store(db):
-    return make_store(name="Acme Outfitters")
+    """The store most tests work in. Premium on purpose: orders, cancels, voids and refunds
+    are tested with the stock they reserve and give back, which only the premium plan
+    counts (orders.plans). Free stores (the model's default, as `other_store` is) have
+    their own tests in tests/orders/test_plans.py, through `free_store`."""
+    return make_store(name="Acme Outfitters", plan=Store.Plan.PREMIUM)
+
+
+@pytest.fixture
+def free_store(db):
+    """A store on the free plan: no inventory control."""
+    return make_store(name="Thrifty Goods")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from orders.models import (
     TaxRate,
     Variant,
 )
+from orders.plans import INVENTORY, store_has_feature
 from orders.services import api_key_create
 
 _sequence = itertools.count(1)
@@ -139,10 +140,17 @@ def make_fulfillment(
     )
 
 
-def make_stocked_line(*, order: Order, variant: Variant, quantity: int, refunded: int = 0):
+def make_stocked_line(
+    *, order: Order, variant: Variant, quantity: int, refunded: int = 0, reserved=None
+):
     """A line of `quantity` units of `variant` (`refunded` of them refunded) added to `order`;
-    the order's totals are left as they were."""
+    the order's totals are left as they were. `reserved` says whether the line took its
+    units off stock; by default it did exactly when order_create would have (a tracked
+    variant, a store with inventory control)."""
+    if reserved is None:
+        reserved = variant.track_inventory and store_has_feature(order.store, INVENTORY)
     return LineItem.objects.create(
+        stock_reserved=reserved,
         store=order.store,
         order=order,
         product=variant.product,

@@ -8,6 +8,7 @@ import csv
 import io
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 from django.contrib.admin.models import LogEntry
@@ -47,30 +48,56 @@ def created(response) -> dict:
     return data_of(response, 201)
 
 
+ERROR_KEYS = {"code", "message", "details", "context", "request_id"}
+
+
 def assert_error(response, status: int, code: str) -> dict:
     """The error of a response that must be `status` with `code` in the error envelope: a
-    message, and the request id the X-Request-Id header carries."""
+    message, details in their one shape (see assert_details), a context object, and the
+    request id the X-Request-Id header carries."""
     assert response.status_code == status, response.content
+    assert set(response.json()) == {"error"}
     error = response.json()["error"]
+    assert set(error) == ERROR_KEYS
     assert error["code"] == code
     assert isinstance(error["message"], str)
     assert error["message"]
+    assert_details(error)
+    assert isinstance(error["context"], dict)
     assert error["request_id"]
     assert error["request_id"] == response["X-Request-Id"]
     return error
+
+
+def assert_details(error: dict) -> None:
+    """`details` is a list of {field, message}, each a non-empty string but the field of a
+    problem with the request as a whole; FEATURE_ACCESS_DENIED alone keeps seed 001's
+    object {"feature": …}."""
+    if error["code"] == "FEATURE_ACCESS_DENIED":
+        assert set(error["details"]) == {"feature"}
+        return
+    assert isinstance(error["details"], list)
+    for detail in error["details"]:
+        assert set(detail) == {"field", "message"}
+        assert isinstance(detail["field"], str)
+        assert isinstance(detail["message"], str)
+        assert detail["message"]
 
 
 def assert_rejected(response, *fields: str) -> dict:
     """A 400 VALIDATION_ERROR, exactly the envelope and nothing more, whose details name
     exactly `fields`, each with a message."""
     error = assert_error(response, 400, "VALIDATION_ERROR")
-    assert set(response.json()) == {"error"}
-    assert set(error) == {"code", "message", "details", "request_id"}
-    for detail in error["details"]:
-        assert set(detail) == {"field", "message"}
-        assert isinstance(detail["message"], str)
-        assert detail["message"]
     assert fields_named(error) == set(fields)
+    return error
+
+
+def assert_scope_refused(response, scope: str) -> dict:
+    """A 403 INSUFFICIENT_SCOPE naming `scope`: no field at fault, the scope in context."""
+    error = assert_error(response, 403, "INSUFFICIENT_SCOPE")
+    assert scope in error["message"]
+    assert error["details"] == []
+    assert error["context"]["required_scope"] == scope
     return error
 
 
@@ -323,6 +350,60 @@ def messages_of(response) -> list[tuple[str, str]]:
 def last_change(order):
     """The newest entry of the order's status history, as the order page reads it."""
     return stored_status_history(store=order.store, order_ids=[order.pk])[order.pk][-1]
+
+
+class _FormData(HTMLParser):
+    """What a browser submits from the form with id `form_id`: inputs (checked boxes
+    only), the selected options and the textareas; the inlines' empty template is left out."""
+
+    def __init__(self, form_id: str):
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.select: str | None = None
+        self.textarea: str | None = None
+        self.data: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+            return
+        name = attrs.get("name") or ""
+        if not self.inside or "__prefix__" in (name or self.select or ""):
+            return
+        if tag == "input" and name and attrs.get("type") != "submit":
+            if attrs.get("type") == "checkbox" and "checked" not in attrs:
+                return
+            self.data[name] = attrs.get("value") or (
+                "on" if attrs.get("type") == "checkbox" else ""
+            )
+        elif tag == "select":
+            self.select = name
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.data[self.select] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self.textarea = name
+            self.data[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.data[self.textarea] += data
+
+
+def submitted_form(response, form_id: str) -> dict[str, str]:
+    """What a browser would submit, unchanged, from the form `form_id` of an admin page."""
+    parser = _FormData(form_id)
+    parser.feed(response.content.decode())
+    return parser.data
 
 
 def csv_rows(response) -> list[list[str]]:

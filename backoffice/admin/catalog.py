@@ -1,5 +1,7 @@
 """Customers, products with their variants and stock, shipping methods and tax rates."""
 
+from functools import cached_property
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Sum
@@ -7,8 +9,9 @@ from django.http import HttpRequest
 
 from backoffice.once import new_form_token, spend_form_token
 from backoffice.scoping import StoreScopedAdmin, StoreScopedInline
-from orders.exceptions import InsufficientStock
-from orders.models import Customer, Product, ShippingMethod, TaxRate, Variant
+from orders.exceptions import OrdoError
+from orders.models import Customer, Product, ShippingMethod, Store, TaxRate, Variant
+from orders.plans import INVENTORY, feature_denied, store_has_feature
 from orders.services import variant_adjust_stock
 
 
@@ -46,9 +49,30 @@ class VariantForm(forms.ModelForm):
 
 
 class VariantFormSet(forms.BaseInlineFormSet):
-    """SKUs are unique per store. The form cannot check that by itself (the store is the
-    product's, not a field of the variant's form), so the formset does, against the
-    store's other variants and against its own rows."""
+    """What the variant form cannot check by itself, because it depends on the store (the
+    product's, not a field of the variant's form):
+    - SKUs are unique per store, against the store's other variants and its own rows;
+    - stock is the premium plan's (orders.plans): on a free store a stock change or a
+      variant made tracked is refused with the plan's own words."""
+
+    @cached_property
+    def _store(self) -> Store | None:
+        # Read once per formset: every row's form asks (get_form_kwargs), then clean.
+        store_id = self.instance.store_id
+        return Store.objects.filter(pk=store_id).first() if store_id else None
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        # A new row of an existing free store's product starts untracked, so saving it as
+        # offered is never refused. Only an existing product's: on the add page the store
+        # is chosen in the same form, and a default that changed between showing the page
+        # and saving it would make an untouched row look filled in.
+        adding_row = index is None or index >= self.initial_form_count()
+        if adding_row and self.instance.pk and not self.instance._state.adding:
+            store = self._store
+            if store is not None and not store_has_feature(store, INVENTORY):
+                kwargs["initial"] = {**kwargs.get("initial", {}), "track_inventory": False}
+        return kwargs
 
     def clean(self) -> None:
         super().clean()
@@ -57,6 +81,7 @@ class VariantFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if not self._should_delete_form(form) and form.cleaned_data.get("sku")
         ]
+        self._refuse_stock_on_a_free_store(kept)
         taken = set(
             Variant.objects.filter(
                 store_id=self.instance.store_id, sku__in=[f.cleaned_data["sku"] for f in kept]
@@ -70,6 +95,22 @@ class VariantFormSet(forms.BaseInlineFormSet):
             if sku in taken or sku in seen:
                 form.add_error("sku", f"SKU {sku} is already used in this store.")
             seen.add(sku)
+
+    def _refuse_stock_on_a_free_store(self, kept: list[forms.Form]) -> None:
+        store = self._store
+        if store is None or store_has_feature(store, INVENTORY):
+            return
+        refusal = feature_denied(store=store, feature=INVENTORY).message
+        for form in kept:
+            if form.cleaned_data.get("stock_change"):
+                form.add_error("stock_change", refusal)
+            # Making a variant tracked is refused; one tracked already (from before a move
+            # to the free plan) may keep its setting while other fields change.
+            was_tracked = not form.instance._state.adding and "track_inventory" not in (
+                form.changed_data
+            )
+            if form.cleaned_data.get("track_inventory") and not was_tracked:
+                form.add_error("track_inventory", refusal)
 
 
 class VariantInline(StoreScopedInline):
@@ -139,7 +180,7 @@ class ProductAdmin(StoreScopedAdmin):
                 continue
             try:
                 variant_adjust_stock(store=form.instance.store, variant=variant, change=change_by)
-            except InsufficientStock as error:
+            except OrdoError as error:  # short of stock, or (changed plan meanwhile) no stock
                 messages.error(request, error.message)
 
 

@@ -16,6 +16,7 @@ from backoffice.once import spend_form_token
 from notes.services import note_create
 from orders.exceptions import OrdoError, PreconditionFailed
 from orders.models import Order, OrderStatus, PaymentStatus
+from orders.plans import INVENTORY, store_has_feature
 from orders.selectors import order_items
 from orders.services import check_etag, order_transition, order_update, order_void
 from refunds.services import refund_create, refund_quote, refund_refusals
@@ -141,7 +142,9 @@ class OrderActions:
                 actor=request.user.get_username(),
                 reason=form.cleaned_data["reason"].strip(),
             ),
-            done=f"Order #{order.order_number} is voided; its units are back in stock.",
+            done=f"Order #{order.order_number} is voided; its units are back in stock."
+            if store_has_feature(order.store, INVENTORY)
+            else f"Order #{order.order_number} is voided.",
             anchor="history",
         )
 
@@ -251,7 +254,9 @@ class OrderActions:
             # The service's own refusals, so the preview never promises what it refuses.
             "problems": [
                 refusal_message(refusal)
-                for refusal in refund_refusals(order=order, quote=quote, amount=amount)
+                for refusal in refund_refusals(
+                    order=order, quote=quote, amount=amount, restock=form.cleaned_data["restock"]
+                )
             ],
         }
         return TemplateResponse(request, "admin/orders/order/refund_preview.html", context)

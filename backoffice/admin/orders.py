@@ -20,6 +20,7 @@ from backoffice.order_page import order_page
 from backoffice.scoping import StoreScopedAdmin
 from orders.filters import search_condition
 from orders.models import Order
+from orders.plans import INVENTORY, store_has_feature
 
 
 @admin.register(Order)
@@ -110,7 +111,11 @@ class OrderAdmin(OrderActions, OrderCsvExport, BulkStatusAction, StoreScopedAdmi
                 transition_form=TransitionForm(),
                 reason_form=ReasonForm(),
                 note_form=NoteForm(),
-                refund_form=RefundForm(line_items=page.items) if page.can_refund else None,
+                refund_form=RefundForm(
+                    line_items=page.items, counts_stock=store_has_feature(obj.store, INVENTORY)
+                )
+                if page.can_refund
+                else None,
                 title=f"Order #{obj.order_number}",
                 subtitle=None,
             )

@@ -8,4 +8,4 @@ def _load_notes(store, orders):
 
 
 def register() -> None:
-    register_include("notes", _load_notes)
+    register_include("notes", _load_notes, shape=NoteSerializer)

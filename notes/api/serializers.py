@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from notes.models import MAX_NOTE_LENGTH
 from orders.api.fields import PublicIdField, TimestampField
-from orders.api.inputs import StrictSerializer
+from orders.api.inputs import StrictBooleanInput, StrictSerializer
 from orders.api.serializers import ObjectTypeField
 from orders.models import Order
 
@@ -19,7 +19,7 @@ class NoteSerializer(serializers.Serializer):
     )
     notification_attempts = serializers.IntegerField()
     notification_error = serializers.CharField()
-    notified_at = TimestampField()
+    notified_at = TimestampField(allow_null=True)
     created_at = TimestampField()
 
     def to_representation(self, instance):
@@ -30,4 +30,4 @@ class NoteSerializer(serializers.Serializer):
 
 class NoteCreateSerializer(StrictSerializer):
     content = serializers.CharField(max_length=MAX_NOTE_LENGTH, trim_whitespace=True)
-    is_internal = serializers.BooleanField(default=True)
+    is_internal = StrictBooleanInput(default=True)

@@ -8,6 +8,7 @@ from orders.api import docs
 from orders.api.base import OrderScopedView, validated
 from orders.api.idempotent import idempotent
 from orders.api.params import AUTH_PARAMETERS, check_parameters
+from orders.api.patterns import choice_pattern
 from orders.exceptions import InvalidParameters
 from orders.models import Scope
 
@@ -15,7 +16,7 @@ from orders.models import Scope
 class OrderNotesView(OrderScopedView):
     """An order's notes. Customer-facing notes (is_internal false) are emailed to the customer."""
 
-    operation_name = "orders_notes"
+    operation_ids = {"GET": "orders_notes_list", "POST": "orders_notes_create"}
     required_scopes = {"GET": Scope.READ_ORDERS, "POST": Scope.WRITE_ORDERS}
 
     @extend_schema(
@@ -23,7 +24,12 @@ class OrderNotesView(OrderScopedView):
         parameters=[
             docs.ORDER_ID,
             OpenApiParameter(
-                "type", str, enum=list(selectors.NOTE_TYPES), description="Default all."
+                "type",
+                {
+                    "type": "string",
+                    "pattern": rf"^\s*{choice_pattern(selectors.NOTE_TYPES)}\s*$",
+                },
+                description=f"One of {', '.join(selectors.NOTE_TYPES)} (default all).",
             ),
         ],
         responses={

@@ -1,8 +1,19 @@
 """API-key authentication and scope checks.
 
-A key arrives as `X-API-Key: wk_live_…` or `?api_key=wk_live_…`. It is looked
-up by its visible prefix (unique, indexed) and compared by hash in constant
-time, so neither timing nor a database error reveals which keys exist.
+A key arrives as `X-API-Key: wk_live_…`, `Authorization: Bearer wk_live_…` (the
+scheme in any case) or `?api_key=wk_live_…`. It is looked up by its visible
+prefix (unique, indexed) and compared by hash in constant time, so neither
+timing nor a database error reveals which keys exist.
+
+Where a key may be, and what is refused (ApiKeyAuthentication.presented_key):
+- the same key in several places is one key;
+- two different keys are a 401 naming where each came from: which one the client
+  meant is not ours to guess;
+- an Authorization header of another scheme (Basic, set by a proxy in front of
+  the client) is ignored when a key comes in X-API-Key or api_key; alone, it is a
+  401 INVALID_API_KEY saying to use Bearer (the client did send a credential, so
+  "missing" would mislead it);
+- `Authorization: Bearer` with nothing after it is a malformed key.
 """
 
 import hmac
@@ -18,25 +29,61 @@ from orders.exceptions import InsufficientScope
 from orders.models import ApiKey
 from orders.models.store import API_KEY_LOOKUP_LENGTH, API_KEY_PREFIX, hash_api_key
 
+SEND_KEY_AS = "Send the key as 'Authorization: Bearer wk_live_…' or in the X-API-Key header."
+
 # last_used_at is for humans ("used 3 minutes ago"); one write a minute is plenty and keeps
 # a busy sync job from turning every read into a write on the key's row.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+MALFORMED_KEY_MESSAGE = (
+    "The API key is malformed: keys look like 'wk_live_' followed by 40 characters. "
+    "Copy the whole key from the admin's API keys page."
+)
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     keyword = "X-API-Key"
 
+    @staticmethod
+    def presented_key(request) -> str | None:
+        """The one key the request carries (see the module's docstring), or None when it
+        carries none; raises AuthenticationFailed for conflicting or unusable credentials."""
+        found: dict[str, str] = {}
+        if header := request.headers.get("X-API-Key", "").strip():
+            found["the X-API-Key header"] = header
+        authorization = request.headers.get("Authorization", "").strip()
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            credentials = credentials.strip()
+            if not credentials:
+                raise AuthenticationFailed(
+                    f"The Authorization header says Bearer but carries no key. {SEND_KEY_AS}"
+                )
+            found["the Authorization header"] = credentials
+        if query := request.query_params.get("api_key", "").strip():
+            found["the api_key query parameter"] = query
+        if len(set(found.values())) > 1:
+            raise AuthenticationFailed(
+                f"The request carries different API keys in {' and '.join(found)}. "
+                "Send one key, in one place."
+            )
+        if found:
+            return next(iter(found.values()))
+        if authorization:
+            raise AuthenticationFailed(
+                f"The Authorization header uses the '{scheme[:20]}' scheme, which this API does "
+                f"not accept. {SEND_KEY_AS}"
+            )
+        return None
+
     def authenticate(self, request):
-        raw_key = request.headers.get("X-API-Key") or request.query_params.get("api_key")
-        if not raw_key:
+        raw_key = self.presented_key(request)
+        if raw_key is None:
             return None  # DRF answers 401 MISSING_API_KEY
 
-        raw_key = raw_key.strip()
         if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) < API_KEY_LOOKUP_LENGTH + 16:
-            raise AuthenticationFailed(
-                "The API key is malformed: keys look like 'wk_live_' followed by 40 characters. "
-                "Copy the whole key from the admin's API keys page."
-            )
+            raise AuthenticationFailed(MALFORMED_KEY_MESSAGE)
         api_key = (
             ApiKey.objects.select_related("store")
             .filter(prefix=raw_key[:API_KEY_LOOKUP_LENGTH])
@@ -97,6 +144,6 @@ class HasApiKeyScope(BasePermission):
             raise InsufficientScope(
                 f"This API key lacks the '{needed}' scope needed here (it has: {granted}). "
                 "Create a key with that scope in the admin.",
-                details={"required_scope": needed},
+                context={"required_scope": needed, "granted_scopes": list(api_key.scopes)},
             )
         return True

@@ -1,11 +1,16 @@
 """The one handler that turns every API error into the envelope.
 
-`{"error": {"code", "message", "details", "request_id"}}` — on 400, 401, 403,
-404, 405, 409, 422, 429 and (through RequestIdMiddleware) 500 alike. A domain
-error's message is the service's own, followed by the API's next step for its
-code (NEXT_STEPS).
+`{"error": {"code", "message", "details", "context", "request_id"}}` — on 400,
+401, 403, 404, 405, 409, 422, 429 and (through RequestIdMiddleware) 500 alike.
+`details` is always a list of `{"field", "message"}` (empty when no one field is
+at fault), but for FEATURE_ACCESS_DENIED's seed 001 object `{"feature": …}`;
+`context` always an object holding the refusal's machine-readable specifics
+(`allowed_transitions`, `current_etag`, `retry_after`…). A domain error's
+message is the service's own, followed by the API's next step for its code
+(NEXT_STEPS).
 """
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +38,8 @@ _CODE_BY_EXCEPTION: list[tuple[type[exceptions.APIException], str]] = [
 ]
 
 MISSING_KEY_MESSAGE = (
-    "An API key is required: send it in the X-API-Key header (or the api_key query parameter)."
+    "An API key is required: send it in the X-API-Key header, as Authorization: Bearer <key>, "
+    "or in the api_key query parameter."
 )
 
 
@@ -61,16 +67,16 @@ def validation_details(detail: Any, prefix: str = "") -> list[dict[str, str]]:
 
 
 def _after_invalid_transition(error: OrdoError) -> str | None:
-    if error.details.get("to") == OrderStatus.VOIDED:
+    if error.context.get("to") == OrderStatus.VOIDED:
         return "Void it with POST /orders/{id}/void."
-    if error.details.get("field") == "payment_status":
+    if any(problem["field"] == "payment_status" for problem in error.details):
         return "Refunds go through POST /orders/{id}/refunds."
     return None
 
 
 def _after_not_refundable(error: OrdoError) -> str | None:
-    details = error.details
-    if transitions.voidable(status=details["status"], payment_status=details["payment_status"]):
+    context = error.context
+    if transitions.voidable(status=context["status"], payment_status=context["payment_status"]):
         return "Voids go through POST /orders/{id}/void."
     return None
 
@@ -93,25 +99,51 @@ def api_message(error: OrdoError) -> str:
     return f"{error.message} {next_step}" if next_step else error.message
 
 
-def error_body(*, code: str, message: str, details: Any, request_id: str) -> dict[str, Any]:
+def error_body(
+    *,
+    code: str,
+    message: str,
+    details: Any,
+    request_id: str,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
-        "error": {"code": code, "message": message, "details": details, "request_id": request_id}
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details,
+            "context": context if context is not None else {},
+            "request_id": request_id,
+        }
     }
 
 
-def _describe_drf_exception(exc: exceptions.APIException, view) -> tuple[str, str, Any]:
+def _describe_drf_exception(
+    exc: exceptions.APIException, view
+) -> tuple[str, str, list[dict[str, str]], dict[str, Any]]:
+    """Code, message, details and context of one of DRF's own exceptions."""
     code = next((name for cls, name in _CODE_BY_EXCEPTION if isinstance(exc, cls)), "BAD_REQUEST")
     if isinstance(exc, exceptions.ValidationError):
-        return code, "The request body is invalid; see details.", validation_details(exc.detail)
+        details = validation_details(exc.detail)
+        return code, "The request body is invalid; see details.", details, {}
     message = str(exc.detail)
+    context: dict[str, Any] = {}
     if isinstance(exc, exceptions.NotAuthenticated):
         message = MISSING_KEY_MESSAGE
     elif isinstance(exc, exceptions.MethodNotAllowed) and view is not None:
-        allowed = ", ".join(m for m in view.allowed_methods if m not in {"HEAD", "OPTIONS"})
-        message = f"{message} This endpoint accepts: {allowed}."
+        allowed = [m for m in view.allowed_methods if m not in {"HEAD", "OPTIONS"}]
+        message = f"{message} This endpoint accepts: {', '.join(allowed)}."
+        context["allowed_methods"] = allowed
     elif isinstance(exc, exceptions.ParseError):
         message = f"The request body could not be read: {exc.detail} Send valid JSON."
-    return code, message, []
+    elif isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        context["retry_after"] = _whole_seconds(exc.wait)
+    return code, message, [], context
+
+
+def _whole_seconds(wait: float) -> int:
+    # Never 0: "retry after 0 s" invites a client to hammer the limit it just hit.
+    return max(1, math.ceil(wait))
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -125,21 +157,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     headers: dict[str, str] = {}
     if isinstance(exc, OrdoError):
-        status_code, code, details = exc.status_code, exc.code, exc.details
+        status_code, code, details, specifics = exc.status_code, exc.code, exc.details, exc.context
         message = api_message(exc)
     elif isinstance(exc, exceptions.APIException):
         status_code = exc.status_code
-        code, message, details = _describe_drf_exception(exc, context.get("view"))
+        code, message, details, specifics = _describe_drf_exception(exc, context.get("view"))
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+            headers["Retry-After"] = str(_whole_seconds(exc.wait))
     else:
         return None  # RequestIdMiddleware answers 500 in the envelope and logs the traceback
 
     set_rollback()
-    return Response(
-        error_body(code=code, message=message, details=details, request_id=request_id),
-        status=status_code,
-        headers=headers,
+    body = error_body(
+        code=code, message=message, details=details, context=specifics, request_id=request_id
     )
+    return Response(body, status=status_code, headers=headers)

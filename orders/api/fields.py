@@ -2,15 +2,19 @@
 
 from datetime import UTC
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.ids import format_public_id
+from orders.ids import format_public_id, public_id_pattern
+
+EXAMPLE_UUID = "0193a5b2-7c1e-7d4f-9a0b-1c2d3e4f5a6b"
 
 
-@extend_schema_field({"type": "string", "example": "ord_0193a5b2-7c1e-7d4f-9a0b-1c2d3e4f5a6b"})
 class PublicIdField(serializers.Field):
+    """A prefixed public id (`ord_0193…`); documented with its own prefix (PublicIdFieldSchema)."""
+
     def __init__(self, prefix: str, **kwargs):
         self.prefix = prefix
         kwargs.setdefault("read_only", True)
@@ -41,3 +45,18 @@ class TimestampField(serializers.DateTimeField):
         if value is None:
             return None
         return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class PublicIdFieldSchema(OpenApiSerializerFieldExtension):
+    """Each id documented with its own prefix, as a pattern and an example (`cust_…` for a
+    customer, not `ord_…`)."""
+
+    target_class = PublicIdField
+
+    def map_serializer_field(self, auto_schema, direction):
+        prefix = self.target.prefix
+        return {
+            "type": "string",
+            "pattern": public_id_pattern(prefix),
+            "example": f"{prefix}{EXAMPLE_UUID}",
+        }

@@ -11,7 +11,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from orders import selectors
-from orders.api.serializers import FulfillmentSerializer, LineItemSerializer, StatusChangeSerializer
+from orders.api.serializers import (
+    FulfillmentSerializer,
+    LineItemSerializer,
+    OrderSerializer,
+    StatusChangeSerializer,
+)
 from orders.exceptions import InvalidParameters
 from orders.models import Order, Store
 
@@ -20,12 +25,22 @@ Loader = Callable[[Store, Sequence[Order]], dict[Any, list[dict]]]
 Include = tuple[str, str]
 
 _LOADERS: dict[str, Loader] = {}
+# What each include's rows look like, for the document (OrderWithRelationsSerializer).
+_SHAPES: dict[str, type] = {}
 # Other spellings clients of the seed APIs use; the response keeps the client's spelling.
 ALIASES = {"shipments": "fulfillments"}
 
 
-def register_include(name: str, loader: Loader) -> None:
+def register_include(name: str, loader: Loader, *, shape: type) -> None:
+    """Offer `?include=name`: `loader` renders the rows, each shaped like `shape` (a
+    serializer class, for the document)."""
     _LOADERS[name] = loader
+    _SHAPES[name] = shape
+
+
+def include_shapes() -> dict[str, type]:
+    """Each key an include can add to an order (aliases too), with its rows' serializer."""
+    return {**_SHAPES, **{alias: _SHAPES[name] for alias, name in ALIASES.items()}}
 
 
 def available_includes() -> list[str]:
@@ -93,6 +108,17 @@ def _load_status_history(store: Store, orders: Sequence[Order]) -> dict[Any, lis
     }
 
 
-register_include("items", _load_items)
-register_include("fulfillments", _load_fulfillments)
-register_include("status_history", _load_status_history)
+register_include("items", _load_items, shape=LineItemSerializer)
+register_include("fulfillments", _load_fulfillments, shape=FulfillmentSerializer)
+register_include("status_history", _load_status_history, shape=StatusChangeSerializer)
+
+
+class OrderWithRelationsSerializer(OrderSerializer):
+    """An order with the related lists `include=` adds: the document's order shape. Every
+    registered include appears (notes and refunds come from their apps), each optional."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for key, shape in include_shapes().items():
+            fields[key] = shape(many=True, required=False)
+        return fields

@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,9 +34,13 @@ from orders.selectors import SortKey
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 250
-# Deeper than this an offset stops being a page and becomes a scan: sync jobs use the cursor.
-MAX_OFFSET = 10_000_000
-PAGING_PARAMETERS = frozenset({"page", "per_page", "limit", "offset", "cursor"})
+# Deeper than this an offset stops being a page and becomes a scan of every row it skips
+# (DESIGN.md): sync jobs follow the cursor, which costs the same at any depth.
+MAX_OFFSET = 100_000
+PAGING_PARAMETERS = frozenset({"page", "per_page", "limit", "offset", "cursor", "count"})
+# How `pagination.total` is counted (?count=): exactly, by the planner's estimate, or not.
+COUNT_MODES = ("exact", "estimate", "none")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ class PageRequest:
     page: int | None = 1
     cursor: Cursor | None = None
     offset_style: bool = False  # the client sent limit/offset (seed 003) and expects them back
+    count: str = "exact"
 
     @classmethod
     def parse(
@@ -140,6 +146,7 @@ class PageRequest:
                 {"limit": "Give per_page or limit, not both with different values."}
             )
         size = per_page or limit or DEFAULT_PER_PAGE
+        count = _count_mode(params)
 
         given = [name for name in ("page", "offset", "cursor") if name in params]
         if len(given) > 1:
@@ -148,18 +155,46 @@ class PageRequest:
             )
         if "cursor" in params:
             cursor = Cursor.decode(params["cursor"], sort=sort, model=model)
-            return cls(per_page=size, page=None, cursor=cursor)
+            # A cursor page never counts: a sync job deep in a big store must not pay for it.
+            return cls(per_page=size, page=None, cursor=cursor, count="none")
         offset = _whole_number(params, "offset", minimum=0, maximum=MAX_OFFSET)
         if offset is not None:
-            return cls(per_page=size, offset=offset, page=offset // size + 1, offset_style=True)
-        page = _whole_number(params, "page", minimum=1) or 1
+            return cls(
+                per_page=size,
+                offset=offset,
+                page=offset // size + 1,
+                offset_style=True,
+                count=count,
+            )
+        page = _whole_number(params, "page", minimum=1, maximum=MAX_OFFSET + 1) or 1
         if (page - 1) * size > MAX_OFFSET:
             raise InvalidParameters(
-                {"page": f"Pages reach {MAX_OFFSET:,} rows deep; follow next_cursor to go further."}
+                {
+                    "page": (
+                        f"Page {page} of {size} starts {(page - 1) * size:,} rows deep; pages "
+                        f"reach {MAX_OFFSET:,} rows deep. Follow pagination.next_cursor (the "
+                        "cursor parameter) to go further."
+                    )
+                }
             )
         return cls(
-            per_page=size, offset=(page - 1) * size, page=page, offset_style=limit is not None
+            per_page=size,
+            offset=(page - 1) * size,
+            page=page,
+            offset_style=limit is not None,
+            count=count,
         )
+
+
+def _count_mode(params: Mapping[str, str]) -> str:
+    raw = params.get("count")
+    if raw is None:
+        return "exact"
+    if raw not in COUNT_MODES:
+        raise InvalidParameters(
+            {"count": f"count must be one of {', '.join(COUNT_MODES)}; got '{raw}'."}
+        )
+    return raw
 
 
 def _whole_number(
@@ -168,10 +203,10 @@ def _whole_number(
     raw = params.get(name)
     if raw is None:
         return None
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise InvalidParameters({name: f"{name} must be a whole number; got '{raw}'."}) from None
+    # ASCII digits only: int() alone would also take '1_000' and other scripts' digits.
+    if not _WHOLE_NUMBER.fullmatch(raw.strip()):
+        raise InvalidParameters({name: f"{name} must be a whole number; got '{raw}'."})
+    value = int(raw.strip())
     if value < minimum or (maximum is not None and value > maximum):
         bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         raise InvalidParameters({name: f"{name} must be {bounds}; got {value}."})
@@ -187,14 +222,15 @@ class Page:
     has_more: bool
     next_cursor: str | None
 
-    def pagination(self, *, total: int) -> dict[str, Any]:
-        """The envelope's `pagination` for this page of `total` rows."""
+    def pagination(self, *, total: int | None, total_is_estimate: bool = False) -> dict[str, Any]:
+        """The envelope's `pagination` for this page of `total` rows (None: not counted)."""
         per_page = self.request.per_page
         pagination = {
             "page": self.request.page,
             "per_page": per_page,
             "total": total,
-            "total_pages": math.ceil(total / per_page),
+            "total_pages": None if total is None else math.ceil(total / per_page),
+            "total_is_estimate": total_is_estimate,
             "has_more": self.has_more,
             "next_cursor": self.next_cursor,
         }
@@ -234,10 +270,17 @@ def _keyset_values(row: Any, sort: SortKey) -> list[Any]:
     return [getattr(row, column) for column, _ in sort.with_tiebreak()]
 
 
-def list_body(*, data: list[Any], page: Page, total: int, meta: Mapping[str, Any]) -> dict:
+def list_body(
+    *,
+    data: list[Any],
+    page: Page,
+    total: int | None,
+    meta: Mapping[str, Any],
+    total_is_estimate: bool = False,
+) -> dict:
     """The list envelope: `{"object": "list", "data", "pagination", "meta"}`; `meta` repeats
     the pagination (seed 004 clients read it there)."""
-    pagination = page.pagination(total=total)
+    pagination = page.pagination(total=total, total_is_estimate=total_is_estimate)
     return {
         "object": "list",
         "data": data,

@@ -32,7 +32,9 @@ LIST_DEFAULT_INCLUDES = ("items",)
 
 
 def check_parameters(query: QueryDict, *, allowed: frozenset[str]) -> dict[str, str]:
-    """The query as a plain dict, after refusing unknown, repeated and NUL-bearing parameters."""
+    """The query as a plain dict, after refusing unknown, repeated, NUL-bearing and empty
+    parameters: `?status=` is a client's mistake (a template with a missing value), and
+    ignoring it would answer a different question than the one asked."""
     errors: dict[str, str] = {}
     for name, values in query.lists():
         if name not in allowed:
@@ -45,6 +47,9 @@ def check_parameters(query: QueryDict, *, allowed: frozenset[str]) -> dict[str, 
             )
         elif "\x00" in values[0]:
             errors[name] = f"'{name}' contains a NUL character."
+        # `include=` empty is meaningful: it adds no related list (DESIGN.md "The order object").
+        elif not values[0].strip() and name != "include":
+            errors[name] = f"'{name}' is empty: give it a value, or leave the parameter out."
     if errors:
         raise InvalidParameters(errors)
     return {name: values[0] for name, values in query.lists()}

@@ -3,6 +3,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -32,3 +33,12 @@ class OrdoJSONRenderer(JSONRenderer):
         if data is None:
             return b""
         return dumps(data).encode()
+
+
+class JSONOnlyNegotiation(DefaultContentNegotiation):
+    """Every API answer is JSON: an `Accept` the API cannot honour (a browser's `text/html`,
+    a client's `application/xml`) still gets JSON rather than a 406 that helps nobody."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type

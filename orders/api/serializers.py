@@ -4,7 +4,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.api.fields import MoneyField, PublicIdField, TimestampField
-from orders.models import Customer, Fulfillment, LineItem, Order, Product, Store, Variant
+from orders.models import (
+    Customer,
+    Fulfillment,
+    LineItem,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Product,
+    Store,
+    Variant,
+)
 
 
 @extend_schema_field({"type": "string", "description": "The object's type, e.g. order"})
@@ -20,8 +31,9 @@ class ObjectTypeField(serializers.Field):
 class LineItemSerializer(serializers.Serializer):
     object = ObjectTypeField("line_item")
     id = PublicIdField(LineItem.PUBLIC_ID_PREFIX)
-    product_id = PublicIdField(Product.PUBLIC_ID_PREFIX)
-    variant_id = PublicIdField(Variant.PUBLIC_ID_PREFIX)
+    # null once the catalog entry is deleted: the line keeps its sku and names.
+    product_id = PublicIdField(Product.PUBLIC_ID_PREFIX, allow_null=True)
+    variant_id = PublicIdField(Variant.PUBLIC_ID_PREFIX, allow_null=True)
     sku = serializers.CharField()
     product_name = serializers.CharField()
     variant_name = serializers.CharField()
@@ -42,23 +54,23 @@ class FulfillmentSerializer(serializers.Serializer):
     tracking_number = serializers.CharField()
     tracking_url = serializers.CharField()
     shipped_at = TimestampField()
-    delivered_at = TimestampField()
+    delivered_at = TimestampField(allow_null=True)
     created_at = TimestampField()
 
 
 class StatusChangeSerializer(serializers.Serializer):
     object = ObjectTypeField("status_change")
-    from_status = serializers.CharField(allow_null=True)
-    to_status = serializers.CharField()
-    from_payment_status = serializers.CharField(allow_null=True)
-    to_payment_status = serializers.CharField()
+    from_status = serializers.ChoiceField(choices=OrderStatus.choices, allow_null=True)
+    to_status = serializers.ChoiceField(choices=OrderStatus.choices)
+    from_payment_status = serializers.ChoiceField(choices=PaymentStatus.choices, allow_null=True)
+    to_payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)
     changed_by = serializers.CharField(help_text="api_key_<prefix>, a staff username, or system")
     reason = serializers.CharField()
     created_at = TimestampField()
 
 
 class OrderCustomerSerializer(serializers.Serializer):
-    id = PublicIdField(Customer.PUBLIC_ID_PREFIX, source="customer_id")
+    id = PublicIdField(Customer.PUBLIC_ID_PREFIX, source="customer_id", allow_null=True)
     name = serializers.CharField(source="customer_name")
     email = serializers.CharField(source="customer_email")
     phone = serializers.CharField(source="customer_phone")
@@ -79,8 +91,8 @@ class ShippingAddressSerializer(serializers.Serializer):
 
 
 class PaymentSerializer(serializers.Serializer):
-    method = serializers.CharField(source="payment_method")
-    status = serializers.CharField(source="payment_status")
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, source="payment_method")
+    status = serializers.ChoiceField(choices=PaymentStatus.choices, source="payment_status")
     amount = MoneyField(source="total")
     currency = serializers.CharField()
 
@@ -93,13 +105,13 @@ class OrderSerializer(serializers.Serializer):
     id = PublicIdField(Order.PUBLIC_ID_PREFIX)
     order_number = serializers.IntegerField()
     store_id = PublicIdField(Store.PUBLIC_ID_PREFIX)
-    status = serializers.CharField()
-    payment_status = serializers.CharField()
-    payment_method = serializers.CharField()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
     shipping_method = serializers.CharField(source="shipping_method_code")
     requires_shipping = serializers.BooleanField()
     currency = serializers.CharField()
-    customer_id = PublicIdField(Customer.PUBLIC_ID_PREFIX)
+    customer_id = PublicIdField(Customer.PUBLIC_ID_PREFIX, allow_null=True)
     customer_name = serializers.CharField()
     customer_email = serializers.CharField()
     customer_phone = serializers.CharField()
@@ -120,24 +132,18 @@ class OrderSerializer(serializers.Serializer):
     is_cancellable = serializers.BooleanField()
     is_fully_paid = serializers.BooleanField()
     item_count = serializers.IntegerField()
-    allowed_transitions = serializers.ListField(child=serializers.CharField())
+    allowed_transitions = serializers.ListField(
+        child=serializers.ChoiceField(choices=OrderStatus.choices)
+    )
     payment = PaymentSerializer(source="*")
     placed_at = TimestampField()
-    confirmed_at = TimestampField()
-    processing_at = TimestampField()
-    shipped_at = TimestampField()
-    delivered_at = TimestampField()
-    completed_at = TimestampField()
-    cancelled_at = TimestampField()
-    returned_at = TimestampField()
-    voided_at = TimestampField()
+    confirmed_at = TimestampField(allow_null=True)
+    processing_at = TimestampField(allow_null=True)
+    shipped_at = TimestampField(allow_null=True)
+    delivered_at = TimestampField(allow_null=True)
+    completed_at = TimestampField(allow_null=True)
+    cancelled_at = TimestampField(allow_null=True)
+    returned_at = TimestampField(allow_null=True)
+    voided_at = TimestampField(allow_null=True)
     created_at = TimestampField()
     updated_at = TimestampField()
-
-
-class OrderWithRelationsSerializer(OrderSerializer):
-    """Documents the optional related lists for the OpenAPI schema."""
-
-    items = LineItemSerializer(many=True, required=False)
-    fulfillments = FulfillmentSerializer(many=True, required=False)
-    status_history = StatusChangeSerializer(many=True, required=False)

@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from orders.api import views
+from orders.api.store import StoreView
 
 # Each route with or without a trailing slash (seed 004 clients call /orders/).
 order_routes = [
@@ -20,4 +21,11 @@ order_routes = [
         views.OrderStatusHistoryView.as_view(),
         name="order-status-history",
     ),
+]
+
+# The store itself: the key's own (/v1/store, and /api/store for seed 004 clients) and the
+# canonical /v1/stores/{store_id}, which answers 404 for any store but the key's own.
+own_store_routes = [re_path(r"^store/?$", StoreView.as_view(), name="store")]
+store_detail_routes = [
+    re_path(r"^stores/(?P<store_id>[^/]+)/?$", StoreView.as_view(), name="store-detail")
 ]

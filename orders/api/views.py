@@ -13,9 +13,14 @@ from orders import selectors, services
 from orders.api import docs
 from orders.api.base import OrderScopedView, StoreScopedView, validated
 from orders.api.idempotent import idempotent
-from orders.api.includes import Include, load_includes, parse_includes
+from orders.api.includes import (
+    Include,
+    OrderWithRelationsSerializer,
+    load_includes,
+    parse_includes,
+)
 from orders.api.inputs import OrderCreateSerializer, OrderUpdateSerializer, OrderVoidSerializer
-from orders.api.pagination import list_body, paginate
+from orders.api.pagination import Page, list_body, paginate
 from orders.api.params import (
     AUTH_PARAMETERS,
     COUNT_PARAMETERS,
@@ -26,7 +31,6 @@ from orders.api.params import (
 from orders.api.serializers import (
     LineItemSerializer,
     OrderSerializer,
-    OrderWithRelationsSerializer,
     StatusChangeSerializer,
 )
 from orders.exceptions import NotFound
@@ -59,11 +63,32 @@ def render_orders(store: Store, orders: list[Order], includes: list[Include]) ->
     return data
 
 
+def count_orders(filters, *, mode: str) -> tuple[int | None, bool]:
+    """`pagination.total` as ?count= asked: (total or None, whether it is an estimate)."""
+    if mode == "none":
+        return None, False
+    if mode == "estimate":
+        return selectors.order_count_estimate(filters=filters)
+    return selectors.order_count(filters=filters), False
+
+
+def next_page_url(request: Request, page: Page) -> str:
+    """The absolute URL of the page after `page`, paged the way the client pages."""
+    params = request.query_params.copy()
+    if page.request.cursor is not None or "cursor" in params:
+        params["cursor"] = page.next_cursor
+    elif page.request.offset_style and "offset" in params:
+        params["offset"] = str(page.request.offset + page.request.per_page)
+    else:
+        params["page"] = str((page.request.page or 1) + 1)
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
 class OrderListView(StoreScopedView):
     """The store's orders: filters, sort, page / offset / keyset cursor, include.
     POST creates an order priced from the catalog."""
 
-    operation_name = "orders_list"
+    operation_ids = {"GET": "orders_list", "POST": "orders_create"}
     required_scopes = {"GET": Scope.READ_ORDERS, "POST": Scope.WRITE_ORDERS}
 
     @extend_schema(
@@ -76,13 +101,14 @@ class OrderListView(StoreScopedView):
         query = order_list_query(request.query_params, store=self.store)
         orders = selectors.order_list(filters=query.filters, sort=query.sort)
         page = paginate(orders, query.page, sort=query.sort)
-        total = selectors.order_count(filters=query.filters)
+        total, estimated = count_orders(query.filters, mode=query.page.count)
         data = render_orders(self.store, page.rows, query.includes)
         meta = query.meta(store=self.store, started=started)
-        return Response(list_body(data=data, page=page, total=total, meta=meta))
+        body = list_body(data=data, page=page, total=total, meta=meta, total_is_estimate=estimated)
+        headers = {"Link": f'<{next_page_url(request, page)}>; rel="next"'} if page.has_more else {}
+        return Response(body, headers=headers)
 
     @extend_schema(
-        operation_id="orders_create",
         summary="Create an order",
         request=OrderCreateSerializer,
         parameters=[docs.IDEMPOTENCY_KEY],
@@ -133,13 +159,17 @@ class OrderCountView(StoreScopedView):
 class OrderDetailView(OrderScopedView):
     """One order with its items and fulfillments; `include=status_history` adds the trail."""
 
-    operation_name = "orders_retrieve"
+    operation_ids = {"GET": "orders_retrieve", "PATCH": "orders_partial_update"}
     required_scopes = {"GET": Scope.READ_ORDERS, "PATCH": Scope.WRITE_ORDERS}
 
     @extend_schema(
         summary="Get one order with its items and fulfillments",
-        parameters=[docs.ORDER_ID, docs.INCLUDE_DETAIL],
-        responses={200: docs.object_response(OrderWithRelationsSerializer), **docs.ERRORS},
+        parameters=[docs.ORDER_ID, docs.INCLUDE_DETAIL, docs.IF_NONE_MATCH],
+        responses={
+            200: docs.object_response(OrderWithRelationsSerializer),
+            **docs.NOT_MODIFIED,
+            **docs.ERRORS,
+        },
     )
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         params = check_parameters(request.query_params, allowed=DETAIL_PARAMETERS)
@@ -147,7 +177,6 @@ class OrderDetailView(OrderScopedView):
         return order_response(self.store, self.order, extra_includes=extra)
 
     @extend_schema(
-        operation_id="orders_partial_update",
         summary="Change status, payment status or details",
         request=OrderUpdateSerializer,
         parameters=[docs.ORDER_ID, docs.IF_MATCH],
@@ -257,8 +286,8 @@ class ApiNotFoundView(APIView):
 
     def _not_found(self, request: Request, *args, **kwargs) -> Response:
         raise NotFound(
-            f"No API route '{request.path}'. Routes live under /v1/orders and "
-            "/v1/stores/{store_id}/orders; see /v1/docs."
+            f"No API route '{request.path}'. Routes live under /v1/orders, "
+            "/v1/stores/{store_id}/orders and /v1/store; see /v1/docs."
         )
 
     get = post = put = patch = delete = head = options = _not_found

@@ -222,6 +222,11 @@ class LineItem(StoreOwned):
     total_price = models.DecimalField(**MONEY)
     tax_amount = models.DecimalField(**MONEY, default=Decimal("0.00"))
     refunded_quantity = models.PositiveIntegerField(default=0)
+    # Whether placing the order took this line's units off the variant's stock. Cancels,
+    # voids and refunds put back only what was taken: the store's plan (orders.plans) or
+    # the variant's tracking may have changed since. The database default lets bulk loads
+    # (the demo's COPY) leave it out: their orders took no stock.
+    stock_reserved = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

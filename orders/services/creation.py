@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orders.exceptions import InvalidParameters
+from orders.exceptions import InvalidParameters, UnacceptableValues
 from orders.history import set_history_actor
 from orders.models import (
     Customer,
@@ -56,7 +56,8 @@ def order_create(
     payment_method: str = PaymentMethod.CARD,
     reason: str = "Order created via API",
 ) -> Order:
-    """Create a pending order priced from the catalog, reserving stock for tracked variants.
+    """Create a pending order priced from the catalog, reserving stock for tracked variants
+    when the store's plan includes inventory control (each line records whether it did).
 
     Prices come from the variants, tax from the store's rate for the shipping
     country and province (on the subtotal after discount), shipping from the
@@ -80,7 +81,7 @@ def order_create(
     line_taxes = allocate(tax, line_totals)
     shipping_cost = method.price
 
-    stock_reserve(store=store, lines=lines, variants=variants)
+    reserved = stock_reserve(store=store, lines=lines, variants=variants)
     now = timezone.now()
     order = Order(
         store=store,
@@ -125,6 +126,7 @@ def order_create(
             unit_price=variants[line.variant_id].price,
             total_price=line_total,
             tax_amount=line_tax,
+            stock_reserved=line.variant_id in reserved,
             # A microsecond apart, so lines keep the order the client sent them in.
             created_at=now + timedelta(microseconds=position),
         )
@@ -143,7 +145,7 @@ def _shipping_method(*, store: Store, code: str) -> ShippingMethod:
                 "code", flat=True
             )
         )
-        raise InvalidParameters(
+        raise UnacceptableValues(
             {"shipping_method": f"Unknown shipping method '{code}'. Use one of: {codes}."}
         )
     return method
@@ -155,7 +157,7 @@ def _resolve_customer(
     if customer_id is not None:
         found = Customer.objects.filter(store=store, pk=customer_id).first()
         if found is None:
-            raise InvalidParameters(
+            raise UnacceptableValues(
                 {
                     "customer_id": (
                         f"No customer '{Customer.PUBLIC_ID_PREFIX}{customer_id}' in this store."
@@ -198,7 +200,7 @@ def _resolve_variants(*, store: Store, lines: Sequence[LineRequest]) -> dict[UUI
                 f"not '{Product.PUBLIC_ID_PREFIX}{line.product_id}'."
             )
     if errors:
-        raise InvalidParameters(errors)
+        raise UnacceptableValues(errors)
     return variants
 
 

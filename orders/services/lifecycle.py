@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders import transitions
-from orders.exceptions import InvalidParameters, InvalidTransition
+from orders.exceptions import InvalidParameters, InvalidTransition, field_problem
 from orders.history import set_history_actor
 from orders.models import Fulfillment, Order, OrderStatus, PaymentStatus, Store
 from orders.services.addresses import address_set
@@ -89,9 +89,11 @@ def order_update(
     changed = False
     if address:
         if order.status not in transitions.ADDRESS_EDITABLE:
+            message = f"The shipping address cannot change once an order is {order.status}."
             raise InvalidTransition(
-                f"The shipping address cannot change once an order is {order.status}.",
-                details={"field": "shipping_address", "status": order.status},
+                message,
+                details=[field_problem("shipping_address", message)],
+                context={"status": order.status},
             )
         address_set(order, address)
         changed = True
@@ -103,7 +105,7 @@ def order_update(
         order.payment_status = payment_status
         changed = True
     if status is not None and status != order.status:
-        _enter_status(order, to_status=status, now=now, shipment=shipment)
+        _enter_status(store, order, to_status=status, now=now, shipment=shipment)
         changed = True
     if changed:
         order.updated_at = now
@@ -113,7 +115,7 @@ def order_update(
 
 
 def _enter_status(
-    order: Order, *, to_status: str, now: datetime, shipment: ShipmentInput | None
+    store: Store, order: Order, *, to_status: str, now: datetime, shipment: ShipmentInput | None
 ) -> None:
     """Move `order` (locked, unsaved) to `to_status` with the step's side effects."""
     transitions.check_transition(order, to_status)
@@ -135,21 +137,22 @@ def _enter_status(
             store_id=order.store_id, order=order, status=Fulfillment.Status.IN_TRANSIT
         ).update(status=Fulfillment.Status.DELIVERED, delivered_at=now)
     if to_status == OrderStatus.CANCELLED and order.status in transitions.HOLDS_STOCK:
-        stock_release(order=order)
+        stock_release(store=store, order=order)
     order.status = to_status
     setattr(order, transitions.STATUS_TIMESTAMPS[to_status], now)
 
 
 @transaction.atomic
 def order_void(*, store: Store, order: Order, actor: str, reason: str = "") -> Order:
-    """Void an unpaid pending or confirmed order: status and payment `voided`, stock released.
+    """Void an unpaid pending or confirmed order: status and payment `voided`, the stock it
+    took released (see stock_release).
 
     Locks the order row, then its variants. Raises OrderNotVoidable saying why.
     """
     order = _lock_order(store=store, order=order)
     transitions.check_voidable(order)
     now = timezone.now()
-    stock_release(order=order)
+    stock_release(store=store, order=order)
     order.status = OrderStatus.VOIDED
     order.payment_status = PaymentStatus.VOIDED
     order.voided_at = order.updated_at = now

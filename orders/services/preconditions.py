@@ -19,5 +19,5 @@ def check_etag(order: Order, expected_etag: str | None) -> None:
     if not offered & {order.etag, "*"}:
         raise PreconditionFailed(
             "Someone changed this order while you had it open, so nothing was done.",
-            details={"current_etag": order.etag},
+            context={"current_etag": order.etag},
         )

@@ -8,4 +8,4 @@ def _load_refunds(store, orders):
 
 
 def register() -> None:
-    register_include("refunds", _load_refunds)
+    register_include("refunds", _load_refunds, shape=RefundSerializer)

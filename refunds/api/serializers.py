@@ -3,7 +3,13 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from orders.api.fields import MoneyField, PublicIdField, TimestampField
-from orders.api.inputs import PublicIdInput, StrictSerializer
+from orders.api.inputs import (
+    MoneyInput,
+    PublicIdInput,
+    StrictBooleanInput,
+    StrictIntegerInput,
+    StrictSerializer,
+)
 from orders.api.serializers import ObjectTypeField
 from orders.models import LineItem, Order
 from refunds.services import MAX_LINE_QUANTITY
@@ -34,22 +40,20 @@ class RefundSerializer(serializers.Serializer):
 
 class RefundLineInputSerializer(StrictSerializer):
     line_item_id = PublicIdInput(LineItem.PUBLIC_ID_PREFIX)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    quantity = StrictIntegerInput(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class RefundCreateSerializer(StrictSerializer):
     line_items = RefundLineInputSerializer(many=True, required=False, max_length=250)
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False
-    )
+    amount = MoneyInput(min_value=Decimal("0.01"), required=False)
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
-    restock = serializers.BooleanField(required=False)
-    refund_shipping = serializers.BooleanField(default=False)
+    restock = StrictBooleanInput(required=False)
+    refund_shipping = StrictBooleanInput(default=False)
 
 
 class RefundQuoteInputSerializer(StrictSerializer):
     line_items = RefundLineInputSerializer(many=True, required=False, max_length=250)
-    refund_shipping = serializers.BooleanField(default=False)
+    refund_shipping = StrictBooleanInput(default=False)
 
 
 class LineQuoteSerializer(serializers.Serializer):

@@ -24,7 +24,7 @@ class OrderRefundsView(OrderScopedView):
     """An order's refunds (GET), and a new refund (POST): lines (restocked by default),
     shipping, or a goodwill amount. Served at /refund and /refunds alike."""
 
-    operation_name = "orders_refunds"
+    operation_ids = {"GET": "orders_refunds_list", "POST": "orders_refunds_create"}
     required_scopes = {"GET": Scope.READ_ORDERS, "POST": Scope.WRITE_REFUNDS}
 
     @extend_schema(
@@ -74,7 +74,7 @@ class OrderRefundQuoteView(OrderScopedView):
         summary="Preview a refund (nothing is changed)",
         request=RefundQuoteInputSerializer,
         parameters=[docs.ORDER_ID],
-        responses={200: docs.object_response(RefundQuoteSerializer), **docs.ERRORS},
+        responses={200: docs.object_response(RefundQuoteSerializer), **docs.WRITE_ERRORS},
     )
     def post(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)

@@ -170,8 +170,9 @@ def test_cancelling_refuses_the_paid_order_with_refund_first_and_releases_the_ot
     variant = make_variant(store=store, stock=5)
     unpaid = make_order(store=store)
     paid = make_order(store=store, status="confirmed", payment_status="paid")
-    Order.objects.get(pk=unpaid.pk).items.update(variant=variant)
-    Order.objects.get(pk=paid.pk).items.update(variant=variant)
+    # Each order's line took its unit off the variant when it was placed.
+    Order.objects.get(pk=unpaid.pk).items.update(variant=variant, stock_reserved=True)
+    Order.objects.get(pk=paid.pk).items.update(variant=variant, stock_reserved=True)
     paid_before = state_of(paid)
 
     response = apply(browser, [unpaid, paid], "cancelled", "Supplier out of stock")

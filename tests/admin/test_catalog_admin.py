@@ -4,7 +4,6 @@ that orders reserved meanwhile are not given back."""
 
 import re
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -15,7 +14,7 @@ from backoffice.admin import catalog
 from orders.models import Customer, Product, ShippingMethod, StoreMembership, TaxRate, Variant
 from orders.pricing import tax_rate_for
 from tests.factories import make_customer, make_shipping_method, make_variant
-from tests.helpers import messages_of
+from tests.helpers import messages_of, submitted_form
 
 pytestmark = pytest.mark.django_db
 
@@ -23,53 +22,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def mug(store):
     return make_variant(store=store, price="24.00", stock=10, sku="MUG-BLUE")
-
-
-class _FormData(HTMLParser):
-    """What a browser submits from the form with id `form_id`: inputs (checked boxes
-    only), the selected options and the textareas; the inlines' empty template is left out."""
-
-    def __init__(self, form_id: str):
-        super().__init__()
-        self.form_id = form_id
-        self.inside = False
-        self.select: str | None = None
-        self.textarea: str | None = None
-        self.data: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == self.form_id
-            return
-        name = attrs.get("name") or ""
-        if not self.inside or "__prefix__" in (name or self.select or ""):
-            return
-        if tag == "input" and name and attrs.get("type") != "submit":
-            if attrs.get("type") == "checkbox" and "checked" not in attrs:
-                return
-            self.data[name] = attrs.get("value") or (
-                "on" if attrs.get("type") == "checkbox" else ""
-            )
-        elif tag == "select":
-            self.select = name
-        elif tag == "option" and self.select and "selected" in attrs:
-            self.data[self.select] = attrs.get("value") or ""
-        elif tag == "textarea":
-            self.textarea = name
-            self.data[name] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "select":
-            self.select = None
-        elif tag == "textarea":
-            self.textarea = None
-
-    def handle_data(self, data):
-        if self.textarea:
-            self.data[self.textarea] += data
 
 
 def product_url(variant) -> str:
@@ -80,9 +32,7 @@ def open_product(browser, variant) -> dict[str, str]:
     """GET the product page; the data its form would submit unchanged."""
     response = browser.get(product_url(variant))
     assert response.status_code == 200
-    parser = _FormData("product_form")
-    parser.feed(response.content.decode())
-    return parser.data
+    return submitted_form(response, "product_form")
 
 
 def save(browser, variant, data: dict, **changes):
@@ -226,13 +176,12 @@ def test_a_new_variants_initial_stock_comes_from_add_to_stock(browser, store, mu
 
 
 def test_a_new_product_gets_its_variants_initial_stock_from_add_to_stock(browser, store):
-    parser = _FormData("product_form")
-    parser.feed(browser.get("/admin/orders/product/add/").content.decode())
+    blank = submitted_form(browser.get("/admin/orders/product/add/"), "product_form")
 
     browser.post(
         "/admin/orders/product/add/",
         {
-            **parser.data,
+            **blank,
             "store": str(store.pk),
             "name": "Teapot",
             "variants-TOTAL_FORMS": "1",

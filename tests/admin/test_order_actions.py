@@ -252,7 +252,8 @@ def test_a_refused_transition_changes_nothing_and_shows_why(
 ):
     variant = make_variant(store=store, stock=5)
     order = make_order(store=store, status=status, payment_status=payment_status)
-    order.items.update(variant=variant)  # a cancel would put this unit back in stock
+    # The line took its unit when placed: a cancel would put it back in stock
+    order.items.update(variant=variant, stock_reserved=True)
     before = order_state(order)
 
     response = browser.post(url(order, "transition"), {**post, "etag": order.etag}, follow=True)

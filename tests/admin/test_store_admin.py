@@ -39,16 +39,52 @@ def test_a_member_renames_the_store_and_sets_its_time_zone(owner, store):
     assert (store.name, store.timezone) == ("Acme Outdoors", "Europe/Berlin")
 
 
-def test_a_member_cannot_change_the_plan(owner, store):
-    owner.post(change_url(store), store_form(store, plan="premium"))
+def test_a_member_cannot_upgrade_the_plan(free_store):
+    owner = staff_client(free_store, username="fay", role=StoreMembership.Role.OWNER)
+
+    response = owner.post(change_url(free_store), store_form(free_store, plan="premium"))
+
+    assert response.status_code == 302  # the rest of the form saved; the plan is read-only
+    assert Store.objects.get(pk=free_store.pk).plan == "free"
+
+
+def test_a_member_cannot_downgrade_the_plan(owner, store):
+    assert store.plan == "premium"
+
+    owner.post(change_url(store), store_form(store, plan="free", name="Acme Outdoors"))
+
+    store.refresh_from_db()
+    assert (store.name, store.plan) == ("Acme Outdoors", "premium")
+
+
+def test_a_member_sees_the_plan_but_no_field_to_change_it(owner, store):
+    response = owner.get(change_url(store))
+
+    assert "plan" not in response.context["adminform"].form.fields
+    assert "Premium" in response.content.decode()
+
+
+def test_a_superuser_upgrades_a_free_store(superuser, free_store):
+    superuser.post(change_url(free_store), store_form(free_store, plan="premium"))
+
+    assert Store.objects.get(pk=free_store.pk).plan == "premium"
+
+
+def test_a_superuser_moves_a_store_back_to_free(superuser, store):
+    superuser.post(change_url(store), store_form(store, plan="free"))
 
     assert Store.objects.get(pk=store.pk).plan == "free"
 
 
-def test_a_superuser_changes_the_plan(superuser, store):
-    superuser.post(change_url(store), store_form(store, plan="premium"))
+def test_a_new_store_is_free(superuser):
+    response = superuser.post(
+        "/admin/orders/store/add/",
+        {"name": "New Shop", "currency": "USD", "timezone": "UTC", "plan": "free"},
+    )
 
-    assert Store.objects.get(pk=store.pk).plan == "premium"
+    assert response.status_code == 302
+    assert Store.objects.get(name="New Shop").plan == "free"
+    assert Store(name="Defaults").plan == "free"
 
 
 def test_the_currency_is_fixed_once_the_store_has_orders(owner, store):

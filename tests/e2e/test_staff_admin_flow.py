@@ -35,7 +35,7 @@ def paid_order(transactional_db) -> Order:
     """Jane Cooper's paid order of 2 mugs (24.00) and a towel (12.00), 11% tax, placed
     through the real service so its lines have variants and reserved stock (10 of each
     before), in a store with a pending and a completed order of other customers."""
-    store = make_store(name="Acme Outfitters")
+    store = make_store(name="Acme Outfitters", plan="premium")
     make_shipping_method(store=store, code="standard", price="5.99")
     make_tax_rate(store=store, country_code="US", province="OR", rate="0.11")
     for status, payment_status, name in [

@@ -141,7 +141,8 @@ def test_key_without_read_scope_is_403_naming_the_scope(store):
 
     error = assert_error(api_client(key).get("/v1/orders"), 403, "INSUFFICIENT_SCOPE")
     assert "read:orders" in error["message"]
-    assert error["details"] == {"required_scope": "read:orders"}
+    assert error["details"] == []
+    assert error["context"] == {"required_scope": "read:orders", "granted_scopes": ["write:orders"]}
 
 
 def test_read_only_key_reads(store):
@@ -188,3 +189,123 @@ def test_last_used_at_is_refreshed_after_a_minute(store, api_key):
 
     assert _updates_of_api_keys(captured) == 1
     assert ApiKey.objects.get(store=store).last_used_at > two_minutes_ago
+
+
+# --- Authorization: Bearer -------------------------------------------------------------------
+
+
+def _bearer(value: str):
+    """A client sending `Authorization: <value>` and nothing else."""
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION=value)
+    return client
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_a_bearer_key_authenticates_like_x_api_key(store, api_key, scheme):
+    response = _bearer(f"{scheme} {api_key}").get("/v1/orders")
+
+    assert response.status_code == 200, response.content
+    assert ApiKey.objects.get(store=store).last_used_at is not None
+
+
+def test_a_bearer_key_is_checked_like_any_key(store, api_key):
+    api_key_revoke(api_key=ApiKey.objects.get(store=store), now=timezone.now())
+
+    error = assert_error(_bearer(f"Bearer {api_key}").get("/v1/orders"), 401, "INVALID_API_KEY")
+
+    assert "revoked" in error["message"]
+
+
+def test_a_bearer_key_carries_its_scopes(store):
+    key = make_api_key(store=store, scopes=["write:orders"])
+
+    error = assert_error(_bearer(f"Bearer {key}").get("/v1/orders"), 403, "INSUFFICIENT_SCOPE")
+
+    assert error["context"]["required_scope"] == "read:orders"
+
+
+def test_bearer_without_a_key_is_401_saying_so(store):
+    error = assert_error(_bearer("Bearer ").get("/v1/orders"), 401, "INVALID_API_KEY")
+
+    assert "carries no key" in error["message"]
+
+
+def test_a_malformed_bearer_key_is_401(store):
+    assert_error(_bearer("Bearer not-a-key").get("/v1/orders"), 401, "INVALID_API_KEY")
+
+
+def test_another_authorization_scheme_alone_is_401_pointing_to_bearer(store, api_key):
+    error = assert_error(_bearer("Basic YW5hOnB3").get("/v1/orders"), 401, "INVALID_API_KEY")
+
+    assert "'Basic'" in error["message"]
+    assert "Bearer" in error["message"]
+
+
+def test_another_authorization_scheme_is_ignored_beside_an_x_api_key(api_key):
+    client = api_client(api_key)
+    client.credentials(HTTP_X_API_KEY=api_key, HTTP_AUTHORIZATION="Basic YW5hOnB3")
+
+    assert client.get("/v1/orders").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "places",
+    [
+        {"HTTP_X_API_KEY": "{key}", "HTTP_AUTHORIZATION": "Bearer {key}"},
+        {"HTTP_AUTHORIZATION": "Bearer {key}", "query": "{key}"},
+    ],
+    ids=["header-and-bearer", "bearer-and-query"],
+)
+def test_the_same_key_in_two_places_is_one_key(api_key, places):
+    client = api_client()
+    query = places.get("query")
+    client.credentials(
+        **{name: value.format(key=api_key) for name, value in places.items() if name != "query"}
+    )
+
+    response = client.get("/v1/orders", {"api_key": api_key} if query else {})
+
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize(
+    ("credentials", "query", "named"),
+    [
+        ({"HTTP_X_API_KEY": "first", "HTTP_AUTHORIZATION": "Bearer second"}, None,
+         ["X-API-Key header", "Authorization header"]),
+        ({"HTTP_AUTHORIZATION": "Bearer first"}, "second",
+         ["Authorization header", "api_key query parameter"]),
+        ({"HTTP_X_API_KEY": "first"}, "second", ["X-API-Key header", "api_key query parameter"]),
+    ],
+    ids=["header-and-bearer", "bearer-and-query", "header-and-query"],
+)  # fmt: skip
+def test_two_different_keys_are_401_naming_where_each_came_from(
+    store, api_key, credentials, query, named
+):
+    # Given two valid keys of the store, sent in two different places
+    keys = {"first": api_key, "second": make_api_key(store=store)}
+    client = api_client()
+    client.credentials(
+        **{
+            name: value.replace("first", keys["first"]).replace("second", keys["second"])
+            for name, value in credentials.items()
+        }
+    )
+
+    # When the request is made
+    response = client.get("/v1/orders", {"api_key": keys[query]} if query else {})
+
+    # Then neither is guessed at: 401, saying which places disagree, and no key marked used
+    error = assert_error(response, 401, "INVALID_API_KEY")
+    assert "different API keys" in error["message"]
+    for place in named:
+        assert place in error["message"]
+    assert not ApiKey.objects.filter(store=store, last_used_at__isnull=False).exists()
+
+
+def test_the_missing_key_message_names_every_way_to_send_one(anonymous_client):
+    error = assert_error(anonymous_client.get("/v1/orders"), 401, "MISSING_API_KEY")
+
+    for way in ("X-API-Key", "Authorization: Bearer", "api_key"):
+        assert way in error["message"]

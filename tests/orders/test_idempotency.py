@@ -60,7 +60,7 @@ def test_keys_are_scoped_to_the_store(client, body, other_store):
 
 def test_a_request_that_failed_validation_is_not_stored(client, body):
     bad = dict(body, shipping_method="teleport")
-    assert _post(client, bad).status_code == 400
+    assert _post(client, bad).status_code == 422
 
     response = _post(client, body)
 

@@ -5,6 +5,7 @@ when a route or method is added without being added here.
 """
 
 import pytest
+from django.urls import resolve
 
 from config.urls import api_routes
 from orders.models import Order
@@ -24,6 +25,7 @@ ROUTES = {
     "order-notes": ("orders/{order_id}/notes", {"GET": None, "POST": {"content": "hi"}}),
     "order-refunds": ("orders/{order_id}/refunds", {"GET": None, "POST": {"amount": "1.00"}}),
     "order-refunds-calculate": ("orders/{order_id}/refunds/calculate", {"POST": {}}),
+    "order-refund": ("orders/{order_id}/refund", {"POST": {"amount": "1.00"}}),
 }
 ORDER_ROUTES = [name for name, (path, _) in ROUTES.items() if "{order_id}" in path]
 PREFIXES = ["/v1/", "/v1/stores/{store_id}/", "/api/"]
@@ -136,6 +138,46 @@ def test_every_api_route_and_method_is_in_the_matrix():
     served = {}
     for pattern in api_routes:
         view = pattern.callback.view_class
-        methods = {m.upper() for m in ("get", "post", "patch", "put", "delete") if hasattr(view, m)}
+        allowed = pattern.callback.view_initkwargs.get("http_method_names", view.http_method_names)
+        methods = {
+            m.upper()
+            for m in ("get", "post", "patch", "put", "delete")
+            if hasattr(view, m) and m in allowed
+        }
         served[pattern.name] = methods
     assert served == {name: set(methods) for name, (_, methods) in ROUTES.items()}
+
+
+# The store routes (GET /v1/store, /v1/stores/{store_id}, /api/store) stand outside the
+# prefixed matrix above: they are the store itself, not a route under it.
+OWN_STORE_ROUTES = ["/v1/store", "/v1/store/", "/api/store", "/v1/stores/{store_id}"]
+
+
+@pytest.mark.parametrize("route", OWN_STORE_ROUTES)
+def test_the_store_route_shows_only_the_callers_store(tenants, route):
+    response = tenants["client"].get(route.format(store_id=tenants["a"].public_id))
+
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == tenants["a"].public_id
+    assert tenants["b"].public_id not in response.content.decode()
+    assert tenants["b"].name not in response.content.decode()
+
+
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_another_stores_id_on_the_store_route_is_404(tenants, suffix):
+    response = tenants["client"].get(f"/v1/stores/{tenants['b'].public_id}{suffix}")
+
+    _assert_learns_nothing(response, tenants)
+    assert tenants["b"].name not in response.content.decode()
+
+
+@pytest.mark.parametrize("store_id", ["str_nope", "str_00000000-0000-0000-0000-000000000000"])
+def test_an_unknown_store_id_on_the_store_route_is_404_like_a_foreign_one(tenants, store_id):
+    _assert_learns_nothing(tenants["client"].get(f"/v1/stores/{store_id}"), tenants)
+
+
+def test_the_store_routes_serve_only_get():
+    for path in ("/v1/store", "/v1/stores/str_x", "/api/store"):
+        view = resolve(path).func.view_class
+        methods = {m.upper() for m in ("get", "post", "patch", "put", "delete") if hasattr(view, m)}
+        assert methods == {"GET"}, path

@@ -84,8 +84,8 @@ def test_16_parallel_refunds_of_30_on_a_100_order_never_refund_more_than_100(sto
         # Then three refunds fit in the payment and every other request is a clean 422
         assert Counter(status for status, _, _ in results) == {201: 3, 422: 13}
         errors = _assert_clean_refusals(results, codes={"REFUND_EXCEEDS_BALANCE"})
-        assert {(e["details"]["requested"], e["details"]["refundable"]) for e in errors} == {
-            ("30.00", "10.00")
+        assert {(e["context"]["requested"], e["context"]["refundable"]) for e in errors} == {
+            (30.00, 10.00)
         }
         fresh = stored_order(order)
         assert fresh.refunded_amount == Decimal("90.00") <= fresh.total
@@ -116,8 +116,9 @@ def test_parallel_refunds_of_one_line_never_exceed_its_quantity(store, raw_key):
             30.0
         ] * 3
         errors = _assert_clean_refusals(results, codes={"REFUND_EXCEEDS_QUANTITY"})
-        assert {e["details"][0]["refundable_quantity"] for e in errors} == {1}
-        assert {e["details"][0]["line_item_id"] for e in errors} == {line_item_id}
+        assert {e["context"]["lines"][0]["refundable_quantity"] for e in errors} == {1}
+        assert {e["context"]["lines"][0]["line_item_id"] for e in errors} == {line_item_id}
+        assert {e["details"][0]["field"] for e in errors} == {"line_items[0].quantity"}
         fresh = stored_order(order)
         assert (fresh.refunded_amount, fresh.payment_status) == (
             Decimal("90.00"),

@@ -122,8 +122,21 @@ def test_refund_and_refunds_are_the_same_route(client, store, catalog):
     first = created(refund(client, order, {"amount": "1.00"}, path="refund"))
     second = created(refund(client, order, {"amount": "2.00"}, path="refunds/"))
 
-    listed = client.get(f"/v1/orders/{order['id']}/refund").json()["data"]
+    listed = client.get(f"/v1/orders/{order['id']}/refunds").json()["data"]
     assert [r["id"] for r in listed] == [first["id"], second["id"]]
+
+
+def test_the_refund_alias_only_creates(client, store):
+    """POST …/refund is the seeds' spelling of POST …/refunds; listing is …/refunds only, as
+    the document says (an Allow header naming GET there would contradict it)."""
+    order = make_order(store=store, payment_status="paid")
+
+    response = client.get(f"/v1/orders/{order.public_id}/refund")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert "GET" not in response["Allow"]
+    assert "POST" in response["Allow"]
 
 
 @pytest.mark.parametrize("status", ["shipped", "delivered", "completed", "returned"])

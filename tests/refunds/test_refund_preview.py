@@ -156,11 +156,11 @@ def test_the_preview_of_an_order_not_paid_has_nothing_refundable(client, store, 
     assert response.json()["data"]["refundable"] == 0.00
 
 
-def test_the_preview_of_an_unknown_line_is_400_naming_it(client, store, catalog):
+def test_the_preview_of_an_unknown_line_is_422_naming_it(client, store, catalog):
     order = paid_order(client, store, [(catalog["mug"], 1)])
     unknown = "li_00000000-0000-7000-8000-000000000000"
 
     response = calculate(client, order, {"line_items": [{"line_item_id": unknown, "quantity": 1}]})
 
-    error = assert_error(response, 400, "VALIDATION_ERROR")
+    error = assert_error(response, 422, "VALIDATION_ERROR")
     assert detail_fields(error) == ["line_items[0].line_item_id"]

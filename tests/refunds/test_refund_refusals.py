@@ -10,11 +10,13 @@ from tests.factories import make_api_key, make_order
 from tests.helpers import (
     api_client,
     assert_error,
+    assert_scope_refused,
     calculate,
     cancelled_order,
     create_order,
     created,
     detail_fields,
+    fields_named,
     item_id,
     order_state,
     paid_order,
@@ -59,7 +61,10 @@ def test_an_order_not_paid_is_422_order_not_refundable_and_nothing_changes(
 
     # Then it is refused, saying why, and nothing changed
     error = assert_error(response, 422, "ORDER_NOT_REFUNDABLE")
-    assert error["details"] == {"status": status, "payment_status": payment_status}
+    assert (error["details"], error["context"]) == (
+        [],
+        {"status": status, "payment_status": payment_status},
+    )
     assert "paid or partially refunded" in error["message"]
     assert order_state(order) == before
 
@@ -86,12 +91,14 @@ def test_a_refund_above_what_is_left_is_422_with_the_refundable_figures(client, 
 
     # Then it is refused with the figures, and nothing changed (no restock either)
     error = assert_error(response, 422, "REFUND_EXCEEDS_BALANCE")
-    assert error["details"] == {
-        "requested": "22.64",
-        "refundable": "22.63",
-        "total": "32.63",
-        "refunded": "10.00",
+    assert fields_named(error) == {"amount"}
+    assert error["context"] == {
+        "requested": 22.64,
+        "refundable": 22.63,
+        "total": 32.63,
+        "refunded": 10.00,
     }
+    assert response.content.count(b'"refunded":10.00') == 1  # money keeps its two decimals
     assert order_state(order) == before
 
 
@@ -103,7 +110,7 @@ def test_refunding_exactly_what_is_left_makes_the_order_refunded(client, store, 
 
     assert refund_standing(order) == (Decimal("32.63"), "refunded")
     error = assert_error(refund(client, order, {"amount": "0.01"}), 422, "ORDER_NOT_REFUNDABLE")
-    assert error["details"] == {"status": "pending", "payment_status": "refunded"}
+    assert error["context"] == {"status": "pending", "payment_status": "refunded"}
 
 
 def test_line_quantity_limits_hold_across_several_refunds(client, store, catalog):
@@ -119,13 +126,17 @@ def test_line_quantity_limits_hold_across_several_refunds(client, store, catalog
 
     # Then only what was bought is ever refunded, and each refusal says what is left
     created(first)
-    assert assert_error(second, 422, "REFUND_EXCEEDS_QUANTITY")["details"] == [
-        {"line_item_id": line_id, "requested": 2, "refundable_quantity": 1}
-    ]
+    refused = assert_error(second, 422, "REFUND_EXCEEDS_QUANTITY")
+    assert detail_fields(refused) == ["line_items[0].quantity"]
+    assert refused["context"] == {
+        "lines": [{"line_item_id": line_id, "requested": 2, "refundable_quantity": 1}]
+    }
     created(third)
-    assert assert_error(fourth, 422, "REFUND_EXCEEDS_QUANTITY")["details"] == [
-        {"line_item_id": line_id, "requested": 1, "refundable_quantity": 0}
-    ]
+    refused = assert_error(fourth, 422, "REFUND_EXCEEDS_QUANTITY")
+    assert detail_fields(refused) == ["line_items[0].quantity"]
+    assert refused["context"] == {
+        "lines": [{"line_item_id": line_id, "requested": 1, "refundable_quantity": 0}]
+    }
     assert refunded_quantities(order) == [3]
     assert stock_of(catalog["mug"]) == 10
     assert Refund.objects.filter(order=stored_order(order)).count() == 2
@@ -161,9 +172,13 @@ def test_one_line_named_twice_in_a_request_counts_both(client, store, catalog):
     )
 
     error = assert_error(response, 422, "REFUND_EXCEEDS_QUANTITY")
-    assert error["details"] == [
-        {"line_item_id": order["items"][0]["id"], "requested": 4, "refundable_quantity": 3}
-    ]
+    # Named where the request first asks for it
+    assert detail_fields(error) == ["line_items[0].quantity"]
+    assert error["context"] == {
+        "lines": [
+            {"line_item_id": order["items"][0]["id"], "requested": 4, "refundable_quantity": 3}
+        ]
+    }
     assert order_state(order) == before
 
 
@@ -179,9 +194,12 @@ def test_only_the_lines_over_their_quantity_are_named(client, store, catalog):
     response = refund(client, order, body)
 
     error = assert_error(response, 422, "REFUND_EXCEEDS_QUANTITY")
-    assert error["details"] == [
-        {"line_item_id": item_id(order, coaster), "requested": 3, "refundable_quantity": 2}
-    ]
+    assert detail_fields(error) == ["line_items[1].quantity"]
+    assert error["context"] == {
+        "lines": [
+            {"line_item_id": item_id(order, coaster), "requested": 3, "refundable_quantity": 2}
+        ]
+    }
     assert order_state(order) == before
 
 
@@ -195,9 +213,7 @@ def test_a_write_orders_key_cannot_refund(client, store, catalog):
 
     response = refund(writer, order, {"amount": "1.00"})
 
-    error = assert_error(response, 403, "INSUFFICIENT_SCOPE")
-    assert "write:refunds" in error["message"]
-    assert error["details"] == {"required_scope": "write:refunds"}
+    assert_scope_refused(response, "write:refunds")
     assert order_state(order) == before
 
 
@@ -205,9 +221,7 @@ def test_a_write_orders_only_key_cannot_refund_either(client, store, catalog):
     order = paid_order(client, store, [(catalog["mug"], 1)])
     writer = api_client(make_api_key(store=store, scopes=["write:orders"]))
 
-    error = assert_error(refund(writer, order, {"amount": "1.00"}), 403, "INSUFFICIENT_SCOPE")
-
-    assert error["details"] == {"required_scope": "write:refunds"}
+    assert_scope_refused(refund(writer, order, {"amount": "1.00"}), "write:refunds")
     assert Refund.objects.count() == 0
 
 
@@ -224,9 +238,7 @@ def test_a_read_orders_key_lists_and_previews_but_cannot_refund(client, store, c
     assert listed.json()["data"] == [made]
     assert previewed.status_code == 200
     assert previewed.json()["data"]["refundable"] == 31.63
-    assert assert_error(refused, 403, "INSUFFICIENT_SCOPE")["details"] == {
-        "required_scope": "write:refunds"
-    }
+    assert_scope_refused(refused, "write:refunds")
 
 
 def test_a_write_refunds_key_refunds(client, store, catalog):
@@ -243,28 +255,24 @@ def test_a_write_refunds_only_key_cannot_read_the_refunds(client, store, catalog
     listed = refunder.get(f"/v1/orders/{order['id']}/refunds")
     previewed = calculate(refunder, order)
 
-    assert assert_error(listed, 403, "INSUFFICIENT_SCOPE")["details"] == {
-        "required_scope": "read:orders"
-    }
-    assert assert_error(previewed, 403, "INSUFFICIENT_SCOPE")["details"] == {
-        "required_scope": "read:orders"
-    }
+    assert_scope_refused(listed, "read:orders")
+    assert_scope_refused(previewed, "read:orders")
 
 
 # --- bad input -----------------------------------------------------------------------------
 
 
-def test_an_empty_refund_is_400_asking_for_lines_an_amount_or_shipping(client, store, catalog):
+def test_an_empty_refund_is_422_asking_for_lines_an_amount_or_shipping(client, store, catalog):
     order = paid_order(client, store, [(catalog["mug"], 1)])
     before = order_state(order)
 
-    error = assert_error(refund(client, order, {}), 400, "VALIDATION_ERROR")
+    error = assert_error(refund(client, order, {}), 422, "VALIDATION_ERROR")
 
     assert detail_fields(error) == ["line_items"]
     assert order_state(order) == before
 
 
-def test_a_line_not_on_the_order_is_400_naming_it(client, store, catalog, other_store):
+def test_a_line_not_on_the_order_is_422_naming_it(client, store, catalog, other_store):
     # Given a paid order, another order of the store, and an order of another store
     order = paid_order(client, store, [(catalog["mug"], 1)])
     sibling = create_order(client, store, [(catalog["coaster"], 1)])
@@ -272,15 +280,15 @@ def test_a_line_not_on_the_order_is_400_naming_it(client, store, catalog, other_
     foreign_line = foreign.items.get().public_id
     before = order_state(order)
 
-    for line_item_id in (
-        "li_00000000-0000-7000-8000-000000000000",  # never existed
-        sibling["items"][0]["id"],
-        foreign_line,
-        "li_nope",  # not an id at all
+    for line_item_id, status in (
+        ("li_00000000-0000-7000-8000-000000000000", 422),  # never existed
+        (sibling["items"][0]["id"], 422),
+        (foreign_line, 422),
+        ("li_nope", 400),  # not an id at all: the document refuses it
     ):
         # When a refund names it
         body = {"line_items": [{"line_item_id": line_item_id, "quantity": 1}]}
-        error = assert_error(refund(client, order, body), 400, "VALIDATION_ERROR")
+        error = assert_error(refund(client, order, body), status, "VALIDATION_ERROR")
 
         # Then the error names the field, and nothing changed
         assert detail_fields(error) == ["line_items[0].line_item_id"]
@@ -293,7 +301,7 @@ def test_the_second_bad_line_is_named_by_its_position(client, store, catalog):
 
     response = refund(client, order, {"line_items": [refund_line(order), unknown]})
 
-    error = assert_error(response, 400, "VALIDATION_ERROR")
+    error = assert_error(response, 422, "VALIDATION_ERROR")
     assert detail_fields(error) == ["line_items[1].line_item_id"]
     assert refunded_quantities(order) == [0]
 
