@@ -20,6 +20,11 @@ class StoreFilter(admin.SimpleListFilter):
             return []
         return [(str(pk), name) for pk, name in stores]
 
+    def has_output(self) -> bool:
+        # Hidden for one store, yet a ?store= in the URL still filters (to nothing, or to
+        # the "invalid filters" flag) rather than being dropped without a word.
+        return super().has_output() or self.value() is not None
+
     def queryset(self, request, queryset):
         return queryset.filter(store_id=self.value()) if self.value() else queryset
 

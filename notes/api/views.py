@@ -8,7 +8,7 @@ from orders.api import docs
 from orders.api.base import OrderScopedView, validated
 from orders.api.idempotent import idempotent
 from orders.api.params import AUTH_PARAMETERS, check_parameters
-from orders.api.patterns import choice_pattern
+from orders.api.patterns import one_of_pattern
 from orders.exceptions import InvalidParameters
 from orders.models import Scope
 
@@ -27,7 +27,7 @@ class OrderNotesView(OrderScopedView):
                 "type",
                 {
                     "type": "string",
-                    "pattern": rf"^\s*{choice_pattern(selectors.NOTE_TYPES)}\s*$",
+                    "pattern": one_of_pattern(selectors.NOTE_TYPES),
                 },
                 description=f"One of {', '.join(selectors.NOTE_TYPES)} (default all).",
             ),

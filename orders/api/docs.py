@@ -28,7 +28,13 @@ from rest_framework import serializers
 
 from orders.api.includes import available_includes
 from orders.api.pagination import COUNT_MODES, MAX_OFFSET, MAX_PER_PAGE
-from orders.api.patterns import choice_pattern, comma_list_pattern
+from orders.api.patterns import (
+    SPACE,
+    SPACES,
+    choice_pattern,
+    comma_list_pattern,
+    one_of_pattern,
+)
 from orders.filters import CountryCodeFilter, DateBoundFilter, ListFilter, OrderFilterSet
 from orders.idempotency import KEY_PATTERN
 from orders.ids import public_id_pattern
@@ -40,7 +46,7 @@ from orders.transitions import STATUS_ALIASES
 Q = OpenApiParameter.QUERY
 # What every text parameter refuses: NUL characters (check_parameters), and a value that is
 # empty or only spaces (never silently ignored).
-_TEXT = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+_TEXT = rf"^[^\u0000]*[^{SPACE}\u0000][^\u0000]*$"
 
 
 def _query(name: str, description: str, schema: dict, **kwargs) -> OpenApiParameter:
@@ -70,7 +76,7 @@ def _filter_schema(name: str, filter_: django_filters.Filter) -> dict:
     if isinstance(filter_, django_filters.ChoiceFilter):
         return {"type": "string", "enum": [value for value, _ in filter_.extra["choices"]]}
     if isinstance(filter_, CountryCodeFilter):
-        return {"type": "string", "pattern": r"^\s*[A-Za-z]{2}\s*$"}
+        return {"type": "string", "pattern": f"^{SPACES}[A-Za-z]{{2}}{SPACES}$"}
     schema = {"type": "string", "pattern": _TEXT}
     if filter_.extra.get("max_length"):
         schema["maxLength"] = filter_.extra["max_length"]
@@ -83,8 +89,8 @@ FILTER_DOC_PARAMETERS = [
     for name, filter_ in OrderFilterSet.base_filters.items()
 ]
 
-_SORT_ITEM = r"\s*[+-]?\s*" + choice_pattern(SORT_FIELDS) + r"\s*"
-_INCLUDE_ITEM = r"\s*" + choice_pattern(available_includes()) + r"?\s*"
+_SORT_ITEM = f"{SPACES}[+-]?{SPACES}{choice_pattern(SORT_FIELDS)}{SPACES}"
+_INCLUDE_ITEM = f"{SPACES}{choice_pattern(available_includes())}?{SPACES}"
 
 PAGING_DOC_PARAMETERS = [
     _query(
@@ -137,7 +143,7 @@ LIST_PARAMETERS = [
     _query(
         "order",
         "Direction for sort fields without a prefix (default asc).",
-        {"type": "string", "pattern": r"^\s*" + choice_pattern(["asc", "desc"]) + r"\s*$"},
+        {"type": "string", "pattern": one_of_pattern(["asc", "desc"])},
     ),
     _query(
         "include",

@@ -6,8 +6,13 @@ JSON Schema patterns have no flags, so case-insensitivity is spelled out per let
 import re
 from collections.abc import Iterable
 
-# Contains something besides spaces: DRF trims text fields, so "   " is blank.
-NOT_BLANK = r"\S"
+# Python's str.strip() (DRF trims text fields) takes \x1c-\x1f for spaces too, which the
+# Unicode White_Space of other regex engines (schemathesis's, a client's) does not.
+SPACE = r"\s\u001c-\u001f"
+# Contains something besides spaces: "   " is blank once trimmed.
+NOT_BLANK = rf"[^{SPACE}]"
+# Any run of such spaces (what strip() removes around a value or a list item).
+SPACES = rf"[{SPACE}]*"
 
 
 def any_case(word: str) -> str:
@@ -25,4 +30,10 @@ def choice_pattern(words: Iterable[str]) -> str:
 def comma_list_pattern(item: str) -> str:
     """A comma list as orders.filters.ListField reads it: items with spaces around them,
     empty items skipped, at least one item."""
-    return rf"^[\s,]*{item}(?:\s*,[\s,]*{item})*[\s,]*$"
+    separators = rf"[{SPACE},]*"
+    return rf"^{separators}{item}(?:{SPACES},{separators}{item})*{separators}$"
+
+
+def one_of_pattern(words: Iterable[str]) -> str:
+    """One of `words`, any case, with spaces around it (the parsers strip and lower)."""
+    return f"^{SPACES}{choice_pattern(words)}{SPACES}$"

@@ -75,6 +75,14 @@ class OrdoAutoSchema(AutoSchema):
                 schema["minProperties"] = cls.min_properties
         return schema
 
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        # A body that must carry some field (PATCH) is itself required: no body is a 400.
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        cls = serializer if isinstance(serializer, type) else type(serializer)
+        if isinstance(cls, type) and issubclass(cls, StrictSerializer) and cls.min_properties:
+            required = True
+        return schema, required
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         """Rules DRF enforces that drf-spectacular leaves out: a list that may not be empty
         or too long, and text that may not be only spaces (DRF trims it first)."""

@@ -143,3 +143,24 @@ def test_every_admin_list_flags_an_impossible_year_instead_of_a_500(changelist, 
 
     assert response.status_code == 302, response.content[:300]
     assert response["Location"] == f"{changelist}?e=1"
+
+
+@pytest.mark.parametrize("store_id", ["abc", "str_x"])
+def test_a_store_filter_naming_no_store_flags_a_one_store_member_too(browser, store, store_id):
+    make_order(store=store)
+
+    response = browser.get(ORDER_LIST, {"store": store_id})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{ORDER_LIST}?e=1"
+
+
+def test_a_one_store_member_filtering_by_another_stores_id_sees_nothing(
+    browser, store, other_store
+):
+    make_order(store=store)
+
+    response = browser.get(ORDER_LIST, {"store": str(other_store.pk)})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
