@@ -49,7 +49,8 @@ class StoreView(StoreScopedView):
 
     @extend_schema(
         summary="The API key's store: currency, time zone and plan",
-        responses={200: STORE_RESPONSE, **docs.ERRORS},
+        parameters=[docs.IF_NONE_MATCH],
+        responses={200: STORE_RESPONSE, **docs.NOT_MODIFIED, **docs.ERRORS},
     )
     def get(self, request: Request, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
