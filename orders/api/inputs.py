@@ -142,12 +142,14 @@ class MoneyInput(serializers.Field):
             value = Decimal(data)
         else:
             self.fail("invalid", value=_shown(data))
+        # Both bounds before rounding: quantizing -1e300 to the cent needs more digits
+        # than the decimal context holds.
         if value > MONEY_MAX:
             self.fail("max_value", limit=MONEY_MAX)
-        if value != value.quantize(CENT):
-            self.fail("cents", value=_shown(data))
         if value < self.min_value:
             self.fail("min_value", limit=self.min_value)
+        if value != value.quantize(CENT):
+            self.fail("cents", value=_shown(data))
         return value.quantize(CENT)
 
     def to_representation(self, value: Decimal) -> Decimal:

@@ -16,8 +16,9 @@ from django.utils.http import parse_etags
 logger = logging.getLogger("ordo.api")
 
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
-# The published contract and its Swagger UI: the same for every caller and free of store data.
-DOCUMENT_PATHS = frozenset({"/v1/openapi.json", "/v1/docs"})
+# The published contract: the same for every caller and free of store data. (Its Swagger
+# UI page is not: it sets a CSRF cookie, which a shared cache must never hand around.)
+DOCUMENT_PATHS = frozenset({"/v1/openapi.json"})
 # Headers that describe a body; a 304 has none (RFC 9110 §15.4.5).
 _BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Content-Language")
 
@@ -82,10 +83,9 @@ class ApiCacheControlMiddleware:
     API responses hold customers' names, addresses and order details, and the key
     that fetched them is not a cookie a shared cache would know to key on, so no
     cache (a CDN, a corporate proxy, the browser's disk) may keep a copy. The
-    OpenAPI document and the Swagger UI are left to Django's defaults: they hold
-    no store data and are the same for everyone, so caching them only saves
-    round trips (the UI's page carries a CSRF token, which is why no shared-cache
-    lifetime is added to it).
+    OpenAPI document is left to Django's defaults: it holds no store data and is
+    the same for everyone. The Swagger UI page is not left alone: it sets a CSRF
+    cookie, and a cached copy would give every visitor the same token.
     """
 
     def __init__(self, get_response):
@@ -122,6 +122,7 @@ class ApiConditionalGetMiddleware:
             and 200 <= response.status_code < 300
             and is_api_path(request.path)
             and response.has_header("ETag")
+            and getattr(response, "etag_covers_body", True)
             and etag_matches(request.headers.get("If-None-Match"), response["ETag"])
         ):
             return not_modified(response)

@@ -49,9 +49,13 @@ def order_response(
     headers = {"ETag": order.etag}
     if status == 201:
         headers["Location"] = f"/v1/stores/{store.public_id}/orders/{order.public_id}"
-    return Response(
+    response = Response(
         {"data": render_orders(store, [order], includes)[0]}, status=status, headers=headers
     )
+    # The ETag versions the order and what it always carries; notes, refunds or history
+    # asked with include= can change while it stays the same, so they are never a 304.
+    response.etag_covers_body = not extra_includes
+    return response
 
 
 def render_orders(store: Store, orders: list[Order], includes: list[Include]) -> list[dict]:
@@ -75,6 +79,7 @@ def count_orders(filters, *, mode: str) -> tuple[int | None, bool]:
 def next_page_url(request: Request, page: Page) -> str:
     """The absolute URL of the page after `page`, paged the way the client pages."""
     params = request.query_params.copy()
+    params.pop("api_key", None)  # never copied into a header proxies and logs keep
     if page.request.cursor is not None or "cursor" in params:
         params["cursor"] = page.next_cursor
     elif page.request.offset_style and "offset" in params:

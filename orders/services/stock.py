@@ -119,11 +119,9 @@ def stock_reserve(
 
 def stock_release(*, store: Store, order: Order) -> None:
     """Put back the units an order still holds (cancel, void): what its lines took when it
-    was created, less what was already refunded. Nothing on a store without inventory
-    control (its stock is not counted), and nothing for lines that took nothing.
-    Conditional UPDATEs, variant id order."""
-    if not store_has_feature(store, INVENTORY):
-        return
+    was created, less what was already refunded, and nothing for lines that took nothing.
+    Whatever the store's plan is now: units taken on premium go back even after a move to
+    free, so moving back finds the count right. Conditional UPDATEs, variant id order."""
     returned: dict[UUID, int] = defaultdict(int)
     for variant_id, quantity, refunded in LineItem.objects.filter(
         store=store, order=order, variant__isnull=False, stock_reserved=True

@@ -262,13 +262,19 @@ def test_the_500_envelope_is_no_store_with_empty_details_and_context(api_key):
     assert response["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("path", ["/v1/openapi.json", "/v1/docs"])
-def test_the_published_contract_may_be_cached(anonymous_client, path):
+def test_the_published_contract_may_be_cached(anonymous_client):
     # The same for everyone and free of store data (orders.api.middleware explains).
-    response = anonymous_client.get(path)
+    response = anonymous_client.get("/v1/openapi.json")
 
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_the_docs_page_with_its_csrf_cookie_is_never_stored(anonymous_client):
+    response = anonymous_client.get("/v1/docs")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
 
 
 # --- JSON 404 on every unknown route ---------------------------------------------------------
@@ -453,3 +459,21 @@ def test_cors_allowed_origins_is_read_from_the_environment():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['https://app.example.com', 'http://localhost:5173']"
+
+
+def test_an_order_asked_with_includes_is_never_a_stale_304(client, store):
+    """The ETag versions the order and its items and fulfillments; a note added since does
+    not change it, so a GET that includes notes always sends the body."""
+    from tests.factories import make_order
+
+    order = make_order(store=store)
+    path = f"/v1/orders/{order.public_id}"
+    first = client.get(path, {"include": "notes"})
+    client.post(f"{path}/notes", {"content": "Called the customer"}, format="json")
+
+    again = client.get(path, {"include": "notes"}, HTTP_IF_NONE_MATCH=first["ETag"])
+    plain = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 200
+    assert [note["content"] for note in again.json()["data"]["notes"]] == ["Called the customer"]
+    assert plain.status_code == 304

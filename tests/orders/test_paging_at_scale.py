@@ -153,3 +153,16 @@ def test_the_last_page_has_no_link(client, store):
 
     assert response.status_code == 200
     assert "Link" not in response
+
+
+def test_the_next_link_never_repeats_an_api_key_sent_in_the_query(api_key, store):
+    from tests.helpers import api_client
+
+    make_timeline(store, 3)
+
+    response = api_client().get(LIST, {"per_page": 1, "api_key": api_key})
+
+    assert response.status_code == 200
+    assert "api_key" not in response["Link"]
+    assert api_key not in response["Link"]
+    assert _next_link(response) == {"per_page": ["1"], "page": ["2"]}

@@ -290,7 +290,7 @@ def test_a_void_and_a_refund_preview_need_no_body_at_all(client, store, mug, ord
 @pytest.mark.parametrize(
     "amount",
     ["\u0661\u0660", "1e2", " 1.00", "1.00 ", "1.005", "-1.00", "+1", "1,00", "NaN", "Infinity",
-     "", "0x10", True, None, [], 1.005, -1, 0, 0.001, 10**13],
+     "", "0x10", True, None, [], 1.005, -1, 0, 0.001, 10**13, -1e300, -(10**40), "007.50"],
     ids=repr,
 )  # fmt: skip
 def test_a_sloppy_refund_amount_is_400_naming_amount_and_refunds_nothing(client, order, amount):
