@@ -25,8 +25,11 @@ DATE_FILTER_COLUMNS = ("created_at", "updated_at", "placed_at")
 # Open-ended bounds for dates at the ends of the calendar, a day inside so no zone overflows.
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
-_COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
-_ORDER_NUMBER = re.compile(r"^#?(\d{1,18})$")
+# The item patterns the OpenAPI document states too (orders/api/docs.py).
+COUNTRY_CODE_PATTERN = r"[A-Za-z]{2}"
+ORDER_NUMBER_PATTERN = r"#?(\d{1,18})"
+_COUNTRY_CODE = re.compile(f"^{COUNTRY_CODE_PATTERN}$")
+_ORDER_NUMBER = re.compile(f"^{ORDER_NUMBER_PATTERN}$")
 MAX_SEARCH_LENGTH = 200
 _DATE = (
     "A date (YYYY-MM-DD, expanded to the whole day in the store's time zone) "

@@ -35,7 +35,14 @@ from orders.api.patterns import (
     comma_list_pattern,
     one_of_pattern,
 )
-from orders.filters import CountryCodeFilter, DateBoundFilter, ListFilter, OrderFilterSet
+from orders.filters import (
+    COUNTRY_CODE_PATTERN,
+    ORDER_NUMBER_PATTERN,
+    CountryCodeFilter,
+    DateBoundFilter,
+    ListFilter,
+    OrderFilterSet,
+)
 from orders.idempotency import KEY_PATTERN
 from orders.ids import public_id_pattern
 from orders.models import Customer, Order, OrderStatus, PaymentStatus
@@ -57,7 +64,7 @@ _LIST_ITEMS = {
     "status": choice_pattern([*OrderStatus.values, *STATUS_ALIASES]),
     "payment_status": choice_pattern([*PaymentStatus.values, "all"]),
     "customer_id": public_id_pattern(Customer.PUBLIC_ID_PREFIX)[1:-1],
-    "order_number": r"#?\d{1,18}",
+    "order_number": ORDER_NUMBER_PATTERN,
 }
 _DATE_OR_DATE_TIME = {
     "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
@@ -76,7 +83,7 @@ def _filter_schema(name: str, filter_: django_filters.Filter) -> dict:
     if isinstance(filter_, django_filters.ChoiceFilter):
         return {"type": "string", "enum": [value for value, _ in filter_.extra["choices"]]}
     if isinstance(filter_, CountryCodeFilter):
-        return {"type": "string", "pattern": f"^{SPACES}[A-Za-z]{{2}}{SPACES}$"}
+        return {"type": "string", "pattern": f"^{SPACES}{COUNTRY_CODE_PATTERN}{SPACES}$"}
     schema = {"type": "string", "pattern": _TEXT}
     if filter_.extra.get("max_length"):
         schema["maxLength"] = filter_.extra["max_length"]

@@ -402,11 +402,6 @@ class TrackingUrlInput(serializers.CharField):
             )
         )
 
-    def run_validators(self, value):
-        if value == "":
-            return  # blank clears it
-        super().run_validators(value)
-
 
 class OrderUpdateSerializer(StrictSerializer):
     min_properties = 1

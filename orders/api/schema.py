@@ -66,7 +66,7 @@ class OrdoAutoSchema(AutoSchema):
         """A request body that refuses unknown fields says so (additionalProperties: false),
         and one that must change something says how many fields it needs at least."""
         schema = super()._map_basic_serializer(serializer, direction)
-        cls = type(serializer) if not isinstance(serializer, type) else serializer
+        cls = _class_of(serializer)
         if not cls.__dict__.get("__doc__"):
             schema.pop("description", None)  # not StrictSerializer's own docstring
         if direction == "request" and issubclass(cls, StrictSerializer):
@@ -78,8 +78,8 @@ class OrdoAutoSchema(AutoSchema):
     def _get_request_for_media_type(self, serializer, direction="request"):
         # A body that must carry some field (PATCH) is itself required: no body is a 400.
         schema, required = super()._get_request_for_media_type(serializer, direction)
-        cls = serializer if isinstance(serializer, type) else type(serializer)
-        if isinstance(cls, type) and issubclass(cls, StrictSerializer) and cls.min_properties:
+        cls = _class_of(serializer)
+        if issubclass(cls, StrictSerializer) and cls.min_properties:
             required = True
         return schema, required
 
@@ -108,3 +108,8 @@ class OrdoAutoSchema(AutoSchema):
         if self.path.endswith(REFUND_ALIAS_SUFFIX):
             return f"{summary} (seed alias of POST …/refunds)"
         return summary
+
+
+def _class_of(serializer) -> type:
+    """drf-spectacular passes serializer classes and instances alike."""
+    return serializer if isinstance(serializer, type) else type(serializer)
