@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "orders",
     "notes",
     "refunds",
+    "webhooks",
     "backoffice",
 ]
 
@@ -178,6 +179,16 @@ MAILERS = {"default": _mailer_from_url(os.environ.get("EMAIL_URL", "smtp://local
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Ordo <orders@localhost>")
 # First retry delay of a failed customer email; later retries double it.
 NOTE_EMAIL_RETRY_BASE_SECONDS = int(os.environ.get("NOTE_EMAIL_RETRY_BASE_SECONDS", "60"))
+
+# Webhooks (DESIGN.md "Events and webhooks"). Private, loopback and link-local receivers
+# (and plain http) only where a developer or a test runs one on its own machine.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# Each delivery is retried this long; an endpoint failing this long is disabled.
+WEBHOOK_RETRY_WINDOW_SECONDS = int(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", str(3 * 86400)))
+WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+# How long a worker holds the deliveries it took; a killed worker's go out after this.
+WEBHOOK_LEASE_SECONDS = int(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
+WEBHOOK_WORKER_THREADS = int(os.environ.get("WEBHOOK_WORKER_THREADS", "8"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

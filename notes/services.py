@@ -7,7 +7,8 @@ from notes.delivery import MAX_DELIVERY_ATTEMPTS
 from notes.models import MAX_NOTE_LENGTH, OrderNote
 from notes.tasks import send_customer_note
 from orders.exceptions import InvalidParameters
-from orders.models import Order, Store
+from orders.models import EventType, Order, Store
+from orders.services import event_record
 
 __all__ = ["MAX_DELIVERY_ATTEMPTS", "note_create"]
 
@@ -42,4 +43,5 @@ def note_create(
     )
     if not is_internal:
         send_customer_note.enqueue(note_id=str(note.pk))
+    event_record(store=store, type=EventType.NOTE_CREATED, subject=note, order_id=order.pk)
     return note

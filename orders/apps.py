@@ -7,4 +7,6 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import history  # noqa: F401  (connects the history actor receiver)
-        from orders.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from orders.api import events, schema  # noqa: F401  (schema: the OpenAPI auth extension)
+
+        events.register()

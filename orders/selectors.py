@@ -13,13 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
 from orders.exceptions import InvalidParameters, NotFound
 from orders.filters import OrderFilterSet
 from orders.ids import parse_public_id
-from orders.models import Fulfillment, LineItem, Order, OrderStatus, Store
+from orders.models import Event, Fulfillment, LineItem, Order, OrderStatus, Store
 from orders.models.base import MONEY
 from orders.pricing import to_cents
 
@@ -285,3 +286,35 @@ def daily_sales(*, store: Store, days: int, today: date) -> list[DailySales]:
 
 def latest_orders(*, store: Store, limit: int = 10) -> QuerySet[Order]:
     return orders_of(store=store).order_by("-created_at", "-id")[:limit]
+
+
+# Events a reader may see without ever missing one that commits later. PostgreSQL: only
+# events of transactions older than every transaction still open (whose events would
+# otherwise land before the reader's cursor once they commit), plus the reader's own.
+# SQLite runs one writer at a time: whatever is visible is final.
+_SETTLED_EVENTS = RawSQL(
+    "(orders_event.position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    " OR orders_event.position = pg_current_xact_id_if_assigned()::text::bigint)",
+    [],
+    output_field=BooleanField(),
+)
+
+
+def events_settled(*, store: Store | None = None) -> QuerySet[Event]:
+    """The events (of `store`, or of every store) that no open transaction can precede."""
+    events = Event.objects.all() if store is None else Event.objects.filter(store=store)
+    if connection.vendor == "postgresql":
+        events = events.filter(_SETTLED_EVENTS)
+    return events
+
+
+def event_get(*, store: Store, event_id: str) -> Event:
+    """The store's event with public id `event_id`; NotFound for a malformed or foreign id."""
+    try:
+        pk = parse_public_id(Event.PUBLIC_ID_PREFIX, event_id)
+    except ValueError:
+        raise NotFound(f"No event '{event_id}' in this store.") from None
+    event = Event.objects.filter(store=store, pk=pk).first()
+    if event is None:
+        raise NotFound(f"No event '{event_id}' in this store.")
+    return event

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from orders.exceptions import InvalidParameters, OrdoError, UnacceptableValues, field_problem
 from orders.history import set_history_actor
-from orders.models import LineItem, Order, PaymentStatus, Store, Variant
+from orders.models import EventType, LineItem, Order, PaymentStatus, Store, Variant
 from orders.plans import INVENTORY, feature_denied, require_feature, store_has_feature
 from orders.pricing import to_cents
-from orders.services import check_etag
+from orders.services import check_etag, event_record
 from orders.transitions import MONEY_HELD
 from refunds.models import Refund, RefundLine
 
@@ -349,6 +349,7 @@ def refund_create(
     order.updated_at = timezone.now()
     set_history_actor(order, actor=actor, reason=reason or f"Refund of {refund_amount}")
     order.save()
+    event_record(store=store, type=EventType.REFUND_CREATED, subject=refund, order_id=order.pk)
     return refund
 
 

@@ -56,7 +56,7 @@ Q = OpenApiParameter.QUERY
 _TEXT = rf"^[^\u0000]*[^{SPACE}\u0000][^\u0000]*$"
 
 
-def _query(name: str, description: str, schema: dict, **kwargs) -> OpenApiParameter:
+def query_parameter(name: str, description: str, schema: dict, **kwargs) -> OpenApiParameter:
     return OpenApiParameter(name, schema, Q, description=description, **kwargs)
 
 
@@ -66,7 +66,7 @@ _LIST_ITEMS = {
     "customer_id": public_id_pattern(Customer.PUBLIC_ID_PREFIX)[1:-1],
     "order_number": ORDER_NUMBER_PATTERN,
 }
-_DATE_OR_DATE_TIME = {
+DATE_OR_DATE_TIME = {
     "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
 }
 
@@ -76,7 +76,7 @@ def _filter_schema(name: str, filter_: django_filters.Filter) -> dict:
     if isinstance(filter_, ListFilter):
         return {"type": "string", "pattern": comma_list_pattern(_LIST_ITEMS[name])}
     if isinstance(filter_, DateBoundFilter):
-        return _DATE_OR_DATE_TIME
+        return DATE_OR_DATE_TIME
     if isinstance(filter_, django_filters.NumberFilter):
         # django-filter caps numbers at 1e50 (larger ones overflow the database's numeric).
         return {"type": "number", "minimum": 0, "maximum": 1e50}
@@ -92,7 +92,7 @@ def _filter_schema(name: str, filter_: django_filters.Filter) -> dict:
 
 # Generated from the filter set, so the document names exactly the filters the list takes.
 FILTER_DOC_PARAMETERS = [
-    _query(name, filter_.extra["help_text"], _filter_schema(name, filter_))
+    query_parameter(name, filter_.extra["help_text"], _filter_schema(name, filter_))
     for name, filter_ in OrderFilterSet.base_filters.items()
 ]
 
@@ -100,36 +100,36 @@ _SORT_ITEM = f"{SPACES}[+-]?{SPACES}{choice_pattern(SORT_FIELDS)}{SPACES}"
 _INCLUDE_ITEM = f"{SPACES}{choice_pattern(available_includes())}?{SPACES}"
 
 PAGING_DOC_PARAMETERS = [
-    _query(
+    query_parameter(
         "page",
         f"Page number, from 1 (default 1). Pages reach {MAX_OFFSET:,} rows deep "
         "((page - 1) × per_page); follow `next_cursor` beyond.",
         {"type": "integer", "minimum": 1, "maximum": MAX_OFFSET + 1},
     ),
-    _query(
+    query_parameter(
         "per_page",
         f"Orders per page, 1 to {MAX_PER_PAGE} (default 25).",
         {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     ),
-    _query(
+    query_parameter(
         "limit",
         "Alias of per_page (seed 003, with offset).",
         {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     ),
-    _query(
+    query_parameter(
         "offset",
         f"Rows to skip instead of page, up to {MAX_OFFSET:,}; follow `next_cursor` beyond. "
         "Not with page or cursor.",
         {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
     ),
-    _query(
+    query_parameter(
         "cursor",
         "Keyset cursor: pass `pagination.next_cursor` of the previous response unchanged to "
         "continue, with the same sort. Stable under concurrent inserts, any depth; a page "
         "reached by cursor does not count (`total` is null). Not with page or offset.",
         {"type": "string", "pattern": r"^[A-Za-z0-9_-]+$"},
     ),
-    _query(
+    query_parameter(
         "count",
         "How `pagination.total` is counted: `exact` (default on page and offset paging), "
         "`estimate` (the planner's estimate, `total_is_estimate: true`; fast on big stores) "
@@ -141,18 +141,18 @@ PAGING_DOC_PARAMETERS = [
 LIST_PARAMETERS = [
     *FILTER_DOC_PARAMETERS,
     *PAGING_DOC_PARAMETERS,
-    _query(
+    query_parameter(
         "sort",
         "Comma list of " + ", ".join(SORT_FIELDS) + "; prefix `-` for descending. "
         "Default -created_at. Ties are broken by id; each field once.",
         {"type": "string", "pattern": f"^{_SORT_ITEM}(?:,{_SORT_ITEM})*$"},
     ),
-    _query(
+    query_parameter(
         "order",
         "Direction for sort fields without a prefix (default asc).",
         {"type": "string", "pattern": one_of_pattern(["asc", "desc"])},
     ),
-    _query(
+    query_parameter(
         "include",
         "Related lists to add, comma separated: "
         + ", ".join(available_includes())
@@ -162,7 +162,7 @@ LIST_PARAMETERS = [
 ]
 
 
-def _path_id(name: str, prefix: str) -> OpenApiParameter:
+def path_id(name: str, prefix: str) -> OpenApiParameter:
     return OpenApiParameter(
         name,
         {"type": "string", "example": f"{prefix}0193a5b2-7c1e-7d4f-9a0b-1c2d3e4f5a6b"},
@@ -171,8 +171,8 @@ def _path_id(name: str, prefix: str) -> OpenApiParameter:
     )
 
 
-ORDER_ID = _path_id("order_id", Order.PUBLIC_ID_PREFIX)
-INCLUDE_DETAIL = _query(
+ORDER_ID = path_id("order_id", Order.PUBLIC_ID_PREFIX)
+INCLUDE_DETAIL = query_parameter(
     "include",
     "Extra related lists, comma separated: " + ", ".join(available_includes()) + ".",
     {"type": "string", "pattern": f"^{_INCLUDE_ITEM}(?:,{_INCLUDE_ITEM})*$"},
@@ -329,6 +329,28 @@ def order_list_response(serializer_class):
             "data": serializer_class(many=True),
             "pagination": _PAGINATION,
             "meta": _LIST_META,
+        },
+    )
+
+
+@functools.cache
+def paged_list_response(serializer_class, name: str):
+    """A list paged like the order list, whose `meta` holds the filters as understood."""
+    return inline_serializer(
+        f"{name}Response",
+        {
+            "object": serializers.CharField(default="list"),
+            "data": serializer_class(many=True),
+            "pagination": _PAGINATION,
+            "meta": inline_serializer(
+                f"{name}Meta",
+                {
+                    "filters": serializers.DictField(),
+                    "sort": serializers.CharField(),
+                    "pagination": _PAGINATION,
+                    "timings_ms": serializers.DictField(child=serializers.FloatField()),
+                },
+            ),
         },
     )
 

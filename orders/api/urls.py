@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from orders.api import views
+from orders.api import events, views
 from orders.api.store import StoreView
 
 # Each route with or without a trailing slash (seed 004 clients call /orders/).
@@ -20,6 +20,13 @@ order_routes = [
         r"^orders/(?P<order_id>[^/]+)/status-history/?$",
         views.OrderStatusHistoryView.as_view(),
         name="order-status-history",
+    ),
+]
+
+event_routes = [
+    re_path(r"^events/?$", events.EventListView.as_view(), name="event-list"),
+    re_path(
+        r"^events/(?P<event_id>[^/]+)/?$", events.EventDetailView.as_view(), name="event-detail"
     ),
 ]
 

@@ -79,6 +79,7 @@ class Scope(models.TextChoices):
     READ_ORDERS = "read:orders", "Read orders"
     WRITE_ORDERS = "write:orders", "Create and change orders"
     WRITE_REFUNDS = "write:refunds", "Issue refunds"
+    MANAGE_WEBHOOKS = "manage:webhooks", "Manage webhook endpoints"
 
 
 def hash_api_key(raw_key: str) -> str:

@@ -14,6 +14,7 @@ from orders.exceptions import InvalidParameters, UnacceptableValues
 from orders.history import set_history_actor
 from orders.models import (
     Customer,
+    EventType,
     LineItem,
     Order,
     PaymentMethod,
@@ -24,6 +25,7 @@ from orders.models import (
 )
 from orders.pricing import allocate, tax_rate_for, to_cents
 from orders.services.addresses import AddressInput, address_set
+from orders.services.events import event_record
 from orders.services.stock import stock_reserve
 
 
@@ -134,6 +136,7 @@ def order_create(
             zip(lines, line_totals, line_taxes, strict=True)
         )
     )
+    event_record(store=store, type=EventType.ORDER_CREATED, subject=order, order_id=order.pk)
     return order
 
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from orders import transitions
 from orders.exceptions import InvalidParameters, InvalidTransition, field_problem
 from orders.history import set_history_actor
-from orders.models import Fulfillment, Order, OrderStatus, PaymentStatus, Store
+from orders.models import EventType, Fulfillment, Order, OrderStatus, PaymentStatus, Store
 from orders.services.addresses import address_set
+from orders.services.events import changed_attributes, event_record, event_render
 from orders.services.preconditions import check_etag
 from orders.services.stock import stock_release
 
@@ -85,8 +86,11 @@ def order_update(
     """
     order = _lock_order(store=store, order=order)
     check_etag(order, expected_etag)
+    before = event_render(store, order)
     now = timezone.now()
     changed = False
+    fulfillment = None
+    paid = False
     if address:
         if order.status not in transitions.ADDRESS_EDITABLE:
             message = f"The shipping address cannot change once an order is {order.status}."
@@ -103,27 +107,72 @@ def order_update(
     if payment_status is not None and payment_status != order.payment_status:
         transitions.check_payment_transition(order, payment_status)
         order.payment_status = payment_status
+        paid = payment_status == PaymentStatus.PAID
         changed = True
-    if status is not None and status != order.status:
-        _enter_status(store, order, to_status=status, now=now, shipment=shipment)
+    status_changed = status is not None and status != order.status
+    if status_changed:
+        fulfillment = _enter_status(store, order, to_status=status, now=now, shipment=shipment)
         changed = True
     if changed:
         order.updated_at = now
         set_history_actor(order, actor=actor, reason=reason)
         order.save()
+        _record_update_event(
+            store, order, before=before, paid=paid, status_changed=status_changed,
+            fulfillment=fulfillment,
+        )  # fmt: skip
     return order
+
+
+def _record_update_event(
+    store: Store,
+    order: Order,
+    *,
+    before: dict,
+    paid: bool,
+    status_changed: bool,
+    fulfillment: Fulfillment | None,
+) -> None:
+    """The one event of a PATCH, of its most specific type: paid, then shipped (the new
+    fulfillment is the event's object), then a status step, then any other change."""
+    after = event_render(store, order)
+    previous = changed_attributes(before, after)
+    if fulfillment is not None and not paid:
+        event_record(
+            store=store,
+            type=EventType.FULFILLMENT_CREATED,
+            subject=fulfillment,
+            order_id=order.pk,
+        )
+        return
+    if paid:
+        type_ = EventType.ORDER_PAID
+    elif status_changed:
+        type_ = EventType.ORDER_STATUS_CHANGED
+    else:
+        type_ = EventType.ORDER_UPDATED
+    event_record(
+        store=store,
+        type=type_,
+        subject=order,
+        order_id=order.pk,
+        previous_attributes=previous,
+        rendered=after,
+    )
 
 
 def _enter_status(
     store: Store, order: Order, *, to_status: str, now: datetime, shipment: ShipmentInput | None
-) -> None:
-    """Move `order` (locked, unsaved) to `to_status` with the step's side effects."""
+) -> Fulfillment | None:
+    """Move `order` (locked, unsaved) to `to_status` with the step's side effects; the
+    fulfillment shipping creates, if it did."""
     transitions.check_transition(order, to_status)
+    fulfillment = None
     if to_status == OrderStatus.SHIPPED:
         if shipment is None or not shipment.carrier or not shipment.tracking_number:
             needs = "Shipping an order needs a carrier and a tracking number."
             raise InvalidParameters({"tracking_number": needs, "carrier": needs})
-        Fulfillment.objects.create(
+        fulfillment = Fulfillment.objects.create(
             store_id=order.store_id,
             order=order,
             carrier=shipment.carrier,
@@ -140,6 +189,7 @@ def _enter_status(
         stock_release(store=store, order=order)
     order.status = to_status
     setattr(order, transitions.STATUS_TIMESTAMPS[to_status], now)
+    return fulfillment
 
 
 @transaction.atomic
@@ -151,6 +201,7 @@ def order_void(*, store: Store, order: Order, actor: str, reason: str = "") -> O
     """
     order = _lock_order(store=store, order=order)
     transitions.check_voidable(order)
+    before = event_render(store, order)
     now = timezone.now()
     stock_release(store=store, order=order)
     order.status = OrderStatus.VOIDED
@@ -158,4 +209,13 @@ def order_void(*, store: Store, order: Order, actor: str, reason: str = "") -> O
     order.voided_at = order.updated_at = now
     set_history_actor(order, actor=actor, reason=reason or "Order voided")
     order.save()
+    after = event_render(store, order)
+    event_record(
+        store=store,
+        type=EventType.ORDER_VOIDED,
+        subject=order,
+        order_id=order.pk,
+        previous_attributes=changed_attributes(before, after),
+        rendered=after,
+    )
     return order

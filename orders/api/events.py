@@ -1,0 +1,235 @@
+"""The events feed (DESIGN.md "Events and webhooks"): GET /v1/events and /v1/events/{id}.
+
+Events are read in commit order (`position`, then id), newest first unless the
+client asks `sort=created_at`; a consumer paging oldest first by cursor never
+misses one, because the feed only shows events no open transaction can precede
+(orders.selectors.events_settled).
+"""
+
+import time
+from typing import Any
+
+from django import forms
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orders import selectors
+from orders.api import docs
+from orders.api.base import StoreScopedView
+from orders.api.fields import PublicIdField, TimestampField
+from orders.api.pagination import PAGING_PARAMETERS, PageRequest, list_body, paginate
+from orders.api.params import AUTH_PARAMETERS, check_parameters
+from orders.api.patterns import SPACES, comma_list_pattern, one_of_pattern
+from orders.api.serializers import ObjectTypeField
+from orders.exceptions import InvalidParameters
+from orders.filters import DateBoundField
+from orders.ids import parse_public_id, public_id_pattern
+from orders.models import Event, EventType, Order, Scope, Store
+from orders.models.event import EVENT_TYPE_PATTERNS, event_types_matching
+from orders.selectors import SortKey
+
+EVENT_LIST_PARAMETERS = AUTH_PARAMETERS | PAGING_PARAMETERS | {
+    "type", "order_id", "created_after", "sort", "order",
+}  # fmt: skip
+_NEWEST_FIRST = SortKey((("position", True),))
+_OLDEST_FIRST = SortKey((("position", False),))
+# The shape of each kind of object an event carries, registered by the apps that own it.
+_OBJECT_SHAPES: dict[str, type[serializers.Serializer]] = {}
+
+
+def register_event_object_shape(object_name: str, shape: type[serializers.Serializer]) -> None:
+    """Document that events may carry `object_name` objects shaped like `shape`."""
+    _OBJECT_SHAPES[object_name] = shape
+
+
+def render_event(event: Event) -> dict[str, Any]:
+    return {
+        "object": "event",
+        "id": event.public_id,
+        "type": event.type,
+        "created_at": TimestampField().to_representation(event.created_at),
+        "store_id": Store(pk=event.store_id).public_id,
+        "order_id": Order(pk=event.order_id).public_id,
+        "data": event.data,
+    }
+
+
+class EventDataSerializer(serializers.Serializer):
+    """`data` of an event: the object after the change, and what it was before."""
+
+    def get_fields(self):
+        return {
+            "object": PolymorphicProxySerializer(
+                component_name="EventObject",
+                serializers=[_OBJECT_SHAPES[name] for name in sorted(_OBJECT_SHAPES)],
+                resource_type_field_name="object",
+                help_text="The order, fulfillment, refund or note as the API renders it.",
+            ),
+            "previous_attributes": serializers.DictField(
+                help_text="The changed fields' values before the change ({} when created)."
+            ),
+        }
+
+
+class EventSerializer(serializers.Serializer):
+    """For the document only: events are rendered by `render_event`."""
+
+    object = ObjectTypeField("event")
+    id = PublicIdField(Event.PUBLIC_ID_PREFIX)
+    type = serializers.ChoiceField(choices=EventType.choices)
+    created_at = TimestampField()
+    store_id = PublicIdField(Store.PUBLIC_ID_PREFIX)
+    order_id = PublicIdField(Order.PUBLIC_ID_PREFIX)
+    data = EventDataSerializer()
+
+
+EVENT_RESPONSE = docs.object_response(EventSerializer)
+_TYPE_ITEM = f"{SPACES}{one_of_pattern(EVENT_TYPE_PATTERNS)[1:-1]}{SPACES}"
+EVENT_DOC_PARAMETERS = [
+    docs.query_parameter(
+        "type",
+        "Comma list of event types; `order.*` names every order event, `*` all of them.",
+        {"type": "string", "pattern": comma_list_pattern(_TYPE_ITEM)},
+    ),
+    docs.query_parameter(
+        "order_id",
+        "Only the events of this order (and of its fulfillments, refunds and notes).",
+        {"type": "string", "pattern": public_id_pattern(Order.PUBLIC_ID_PREFIX)},
+    ),
+    docs.query_parameter(
+        "created_after",
+        "Events created at or after this instant (a bare YYYY-MM-DD is that day's start in "
+        "the store's time zone).",
+        docs.DATE_OR_DATE_TIME,
+    ),
+    docs.query_parameter(
+        "sort",
+        "`-created_at` newest first (default) or `created_at` oldest first: the order for "
+        "consumers, who follow `next_cursor` and never miss an event.",
+        {"type": "string", "pattern": one_of_pattern(["created_at", "-created_at"])},
+    ),
+    docs.query_parameter(
+        "order",
+        "`asc` or `desc`, for `sort=created_at` (seed 002 style).",
+        {"type": "string", "pattern": one_of_pattern(["asc", "desc"])},
+    ),
+    *docs.PAGING_DOC_PARAMETERS,
+]
+
+
+def _event_sort(params: dict[str, str]) -> SortKey:
+    sort = params.get("sort", "-created_at").strip().lower()
+    direction = params.get("order", "").strip().lower()
+    if sort not in {"created_at", "-created_at"}:
+        raise InvalidParameters(
+            {"sort": f"Events sort by created_at (oldest first) or -created_at; got '{sort}'."}
+        )
+    if direction not in {"", "asc", "desc"}:
+        raise InvalidParameters({"order": f"order must be asc or desc; got '{direction}'."})
+    if sort == "-created_at" and direction == "asc":
+        raise InvalidParameters({"order": "order=asc contradicts sort=-created_at."})
+    descending = sort == "-created_at" or direction == "desc"
+    return _NEWEST_FIRST if descending else _OLDEST_FIRST
+
+
+def _event_filters(params: dict[str, str], *, store: Store) -> tuple[dict[str, Any], dict]:
+    """(ORM filters, the filters as understood for `meta.filters`)."""
+    errors: dict[str, list[str]] = {}
+    filters: dict[str, Any] = {}
+    understood: dict[str, Any] = {}
+    if "type" in params:
+        patterns = [item.strip().lower() for item in params["type"].split(",")]
+        try:
+            types = event_types_matching(patterns)
+        except ValueError as error:
+            errors["type"] = [str(error)]
+        else:
+            filters["type__in"] = sorted(types)
+            understood["type"] = sorted(types)
+    if "order_id" in params:
+        try:
+            filters["order_id"] = parse_public_id(Order.PUBLIC_ID_PREFIX, params["order_id"])
+            understood["order_id"] = params["order_id"]
+        except ValueError:
+            errors["order_id"] = [
+                f"order_id must be an order id (ord_…); got '{params['order_id']}'."
+            ]
+    if "created_after" in params:
+        try:
+            bound = DateBoundField().clean(params["created_after"])
+        except forms.ValidationError as error:
+            errors["created_after"] = list(error.messages)
+        else:
+            instant = bound.lower(store.tzinfo)
+            filters["created_at__gte"] = instant
+            understood["created_after"] = TimestampField().to_representation(instant)
+    if errors:
+        raise InvalidParameters.naming_fields(errors)
+    return filters, understood
+
+
+class EventListView(StoreScopedView):
+    """The store's events, newest first or oldest first, by page or keyset cursor."""
+
+    operation_name = "events_list"
+    required_scopes = {"GET": Scope.READ_ORDERS}
+
+    @extend_schema(
+        summary="List events",
+        parameters=EVENT_DOC_PARAMETERS,
+        responses={200: docs.paged_list_response(EventSerializer, "EventList"), **docs.ERRORS},
+    )
+    def get(self, request: Request, store_id: str | None = None) -> Response:
+        started = time.perf_counter()
+        params = check_parameters(request.query_params, allowed=EVENT_LIST_PARAMETERS)
+        sort = _event_sort(params)
+        filters, understood = _event_filters(params, store=self.store)
+        page_request = PageRequest.parse(params, sort=sort, model=Event)
+        events = selectors.events_settled(store=self.store).filter(**filters)
+        page = paginate(events.order_by(*sort.order_by()), page_request, sort=sort)
+        # A cursor page never counts (PageRequest); an estimate of events is their count.
+        total = None if page_request.count == "none" else events.count()
+        meta = {
+            "filters": understood,
+            "sort": "-created_at" if sort is _NEWEST_FIRST else "created_at",
+            "timings_ms": {"total": round((time.perf_counter() - started) * 1000, 2)},
+        }
+        body = list_body(
+            data=[render_event(e) for e in page.rows], page=page, total=total, meta=meta
+        )
+        return Response(body)
+
+
+class EventDetailView(StoreScopedView):
+    operation_name = "events_retrieve"
+    required_scopes = {"GET": Scope.READ_ORDERS}
+
+    @extend_schema(
+        summary="Get one event",
+        parameters=[docs.path_id("event_id", Event.PUBLIC_ID_PREFIX)],
+        responses={200: EVENT_RESPONSE, **docs.ERRORS},
+    )
+    def get(self, request: Request, event_id: str, store_id: str | None = None) -> Response:
+        check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
+        event = selectors.event_get(store=self.store, event_id=event_id)
+        return Response({"data": render_event(event)})
+
+
+def register() -> None:
+    """Orders and fulfillments in events, rendered as the order and fulfillment routes
+    render them (called from OrdersConfig.ready)."""
+    from orders.api.includes import OrderWithRelationsSerializer
+    from orders.api.serializers import FulfillmentSerializer
+    from orders.api.views import DETAIL_INCLUDES, render_orders
+    from orders.models import Fulfillment
+    from orders.services import register_event_renderer
+
+    detail = [(name, name) for name in DETAIL_INCLUDES]
+    register_event_renderer(Order, lambda store, order: render_orders(store, [order], detail)[0])
+    register_event_renderer(
+        Fulfillment, lambda store, fulfillment: dict(FulfillmentSerializer(fulfillment).data)
+    )
+    register_event_object_shape("order", OrderWithRelationsSerializer)
+    register_event_object_shape("fulfillment", FulfillmentSerializer)
