@@ -29,14 +29,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	  echo '# Local development settings (make wrote this once; the environment wins).'; \
 	  echo "SECRET_KEY=$$key"; \
 	  echo 'EMAIL_URL=console://'; \
+	  echo '# Webhook receivers on this machine (http://127.0.0.1:9000/): development only.'; \
+	  echo 'WEBHOOK_ALLOW_PRIVATE_URLS=1'; \
 	} > $@.tmp && mv $@.tmp $@
-	@echo "Wrote $@: a random development SECRET_KEY, customer emails printed to the console."
+	@echo "Wrote $@: a random development SECRET_KEY, customer emails printed to the console,"
+	@echo "webhooks allowed to receivers on this machine."
 
 migrate: $(VENV)/.installed .env
 	$(BIN)/python manage.py migrate --noinput
 
-# The task worker (customer emails) runs beside the server; Ctrl+C or SIGTERM stops both
-# (scripts/devserver.py).
+# The delivery worker (webhooks, customer emails) runs beside the server; Ctrl+C or SIGTERM
+# stops both (scripts/devserver.py).
 run: migrate
 	$(BIN)/python manage.py setup_demo --host $(HOST)
 	$(BIN)/python scripts/devserver.py --host $(HOST)

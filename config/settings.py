@@ -79,7 +79,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
-    "django_tasks_db",
     "orders",
     "notes",
     "refunds",
@@ -124,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "backoffice.webhook_banner.webhook_banner",
             ],
         },
     },
@@ -146,11 +146,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# Background tasks (customer emails) go through a durable, database-backed queue:
-# enqueued in the same transaction as the change that causes them, run by
-# `manage.py db_worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def _mailer_from_url(url: str) -> dict:
@@ -177,8 +172,16 @@ def _mailer_from_url(url: str) -> dict:
 
 MAILERS = {"default": _mailer_from_url(os.environ.get("EMAIL_URL", "smtp://localhost:25"))}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Ordo <orders@localhost>")
-# First retry delay of a failed customer email; later retries double it.
+# Customer emails (notes.delivery, sent by `manage.py delivery_worker`). The first retry of a
+# failed one waits this long; later ones double it, up to 15 minutes.
 NOTE_EMAIL_RETRY_BASE_SECONDS = int(os.environ.get("NOTE_EMAIL_RETRY_BASE_SECONDS", "60"))
+# Retried this long from its first attempt before it is `failed`: outlasts a mail outage.
+NOTE_EMAIL_RETRY_WINDOW_SECONDS = int(
+    os.environ.get("NOTE_EMAIL_RETRY_WINDOW_SECONDS", str(24 * 3600))
+)
+# How long a worker holds the emails it took: above a batch's worst case (SMTP timeout 15 s
+# per email); a killed worker's emails go out once it has passed.
+NOTE_EMAIL_LEASE_SECONDS = int(os.environ.get("NOTE_EMAIL_LEASE_SECONDS", "120"))
 
 # Webhooks (DESIGN.md "Events and webhooks"). Private, loopback and link-local receivers
 # (and plain http) only where a developer or a test runs one on its own machine.

@@ -6,9 +6,10 @@ from notes.api.urls import note_routes
 from orders.api.urls import event_routes, order_routes, own_store_routes, store_detail_routes
 from orders.api.views import ApiNotFoundView
 from refunds.api.urls import refund_routes
+from webhooks.api.urls import webhook_routes
 
 # Every store-scoped API route, served under /v1/stores/{store_id}/, /v1/ and /api/.
-api_routes = order_routes + note_routes + refund_routes + event_routes
+api_routes = order_routes + note_routes + refund_routes + event_routes + webhook_routes
 
 api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),

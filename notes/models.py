@@ -36,6 +36,14 @@ class OrderNote(StoreOwned):
     notification_attempts = models.PositiveSmallIntegerField(default=0)
     notification_error = models.TextField(blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # The email's place in the outbox the delivery worker drains (notes.delivery): when it
+    # is next due (set only while pending), and when this round of attempts began, which
+    # bounds its retry window (a resend starts a new round).
+    notification_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    notification_first_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The worker sending it now, until lease_expires_at (orders.leases).
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -47,8 +55,34 @@ class OrderNote(StoreOwned):
                 | Q(is_internal=False, notification_status__in=["pending", "sent", "failed"]),
                 name="note_only_customer_notes_are_emailed",
             ),
+            # A pending email the worker would never find (no next attempt) is lost.
+            models.CheckConstraint(
+                condition=Q(
+                    notification_status="pending", notification_next_attempt_at__isnull=False
+                )
+                | (
+                    ~Q(notification_status="pending") & Q(notification_next_attempt_at__isnull=True)
+                ),
+                name="note_pending_email_has_next_attempt",
+            ),
         ]
-        indexes = [models.Index(fields=["store", "order", "created_at"], name="note_store_order")]
+        indexes = [
+            models.Index(fields=["store", "order", "created_at"], name="note_store_order"),
+            # The worker's one query: due emails; sent and failed ones stay out of the index.
+            models.Index(
+                fields=["notification_next_attempt_at"],
+                name="note_email_due",
+                condition=Q(notification_status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.content[:60]
+
+    @property
+    def email_resendable(self) -> bool:
+        """A customer note whose email is not queued: it failed, or was sent and lost."""
+        return not self.is_internal and self.notification_status in RESENDABLE
+
+
+RESENDABLE = frozenset({OrderNote.Notification.SENT, OrderNote.Notification.FAILED})

@@ -8,12 +8,22 @@ step's actor at its time for its reason, without restocking:
 - refunded in full: every line and the shipping (the amount is the order's total);
 - partially, with several lines: the first line, for its share of what was paid;
 - partially, with one line: a goodwill amount, no lines.
+
+Each refund made in the events window also gets the refund.created event refund_create
+writes, its object the refund as the API renders it now.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 
-from orders.demo import OrderExtension, SeededOrder, money_text
+from orders.demo import OrderExtension, SeededEvent, SeededOrder, money_text
+from orders.models import EventType, Order, Store
+from orders.services import event_render
 from refunds.models import Refund, RefundLine
+from refunds.selectors import refunds_of
+
+# Refunded orders whose refunds are read and rendered per query round.
+EVENTS_BATCH = 500
 
 REFUND_COLUMNS = [
     "id", "store_id", "order_id", "amount", "shipping_amount", "reason", "status",
@@ -50,8 +60,31 @@ def seeded_refund_rows(order: SeededOrder) -> Sequence[list[str]]:
     return [row], lines
 
 
+def seeded_refund_events(store: Store, since: datetime) -> Iterator[SeededEvent]:
+    """refund.created for each of `store`'s refunds made since `since`, read back and
+    rendered EVENTS_BATCH orders at a time (refunds_of: three queries a round)."""
+    order_ids = list(
+        Refund.objects.filter(store=store, created_at__gte=since)
+        .order_by("order_id")
+        .values_list("order_id", flat=True)
+        .distinct()
+    )
+    for start in range(0, len(order_ids), EVENTS_BATCH):
+        orders = Order.objects.filter(store=store, pk__in=order_ids[start : start + EVENTS_BATCH])
+        for refund in refunds_of(store=store, orders=list(orders.only("id", "currency"))):
+            if refund.created_at >= since:
+                yield SeededEvent(
+                    at=refund.created_at,
+                    type=EventType.REFUND_CREATED,
+                    order_id=refund.order_id,
+                    object=event_render(store, refund),
+                    previous_attributes={},
+                )
+
+
 SEEDED_REFUNDS = OrderExtension(
     name="refunds",
     tables=[(Refund, REFUND_COLUMNS), (RefundLine, REFUND_LINE_COLUMNS)],
     rows=seeded_refund_rows,
+    events=seeded_refund_events,
 )

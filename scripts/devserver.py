@@ -1,5 +1,5 @@
-"""`make run`'s last step: the development server and the task worker, started and
-stopped together.
+"""`make run`'s last step: the development server and the delivery worker (customer emails,
+webhooks), started and stopped together.
 
     .venv/bin/python scripts/devserver.py --host 127.0.0.1:8000
 
@@ -9,9 +9,9 @@ both children and exits promptly. If either child exits on its own (the port is 
 say), the other one is stopped too.
 
 Each child runs in a process group of its own, as honcho and foreman run theirs, so that
-it gets exactly one signal, from here: the task worker takes a second SIGINT or SIGTERM as
-"abandon the running task". Whatever stopped this script, each child's whole group gets
-SIGTERM: the worker finishes its task and exits, and runserver's autoreloader parent then
+it gets exactly one signal, from here. Whatever stopped this script, each child's whole
+group gets SIGTERM: the worker finishes the batch it is sending and exits (what it had not
+sent yet stays due for the next start), and runserver's autoreloader parent then
 kills and reaps its child (on SIGINT it would wait only 0.25 s for it, leaving a zombie for
 init). A child still running STOP_TIMEOUT seconds later is killed. On Linux the children
 also get SIGTERM should this script die without cleaning up (SIGKILL).
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     commands = {
-        "task worker": [*manage, "db_worker", "--no-reload", "--interval", "1"],
+        "delivery worker": [*manage, "delivery_worker"],
         "server": [*manage, "runserver", "--insecure", args.host],
     }
     children: dict[str, subprocess.Popen] = {}
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         reason = signal.strsignal(received[0])
     else:
         reason = f"the {exited[0]} stopped (exit {children[exited[0]].returncode})"
-    print(f"\n{reason}: stopping the server and the task worker.", flush=True)
+    print(f"\n{reason}: stopping the server and the delivery worker.", flush=True)
     _stop(children)
 
     if received:

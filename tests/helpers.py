@@ -6,18 +6,21 @@ Wherever a helper takes `order`, it is an Order or the API's JSON of one.
 
 import csv
 import io
+import signal
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from html.parser import HTMLParser
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.contrib.admin.models import LogEntry
-from django.db import connection
-from django_tasks_db.models import DBTaskResult
+from django.core.management import call_command
+from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
 from notes.models import OrderNote
 from orders.ids import parse_public_id
+from orders.management.commands import delivery_worker
 from orders.models import ApiKey, Fulfillment, LineItem, Order, Variant
 from orders.selectors import status_history as stored_status_history
 from orders.services import AddressInput
@@ -330,13 +333,41 @@ def order_state(order) -> dict:
         "stock": dict(Variant.objects.values_list("pk", "stock")),
         "all_refunds": Refund.objects.count(),
         "all_refund_lines": RefundLine.objects.count(),
-        "tasks": DBTaskResult.objects.count(),
+        "queued_emails": OrderNote.objects.filter(
+            notification_status=OrderNote.Notification.PENDING
+        ).count(),
         "admin_log": LogEntry.objects.count(),
     }
 
 
 def stock_of(variant) -> int:
     return Variant.objects.get(pk=variant.pk).stock
+
+
+# --- the delivery worker -------------------------------------------------------------------
+
+
+def run_delivery_worker() -> str:
+    """`manage.py delivery_worker --until-idle`: every channel (customer emails, webhooks)
+    drained of what is due now, in this process; what the worker wrote to stderr.
+
+    The command takes over SIGINT and SIGTERM: pytest gets them back, so Ctrl+C still
+    stops the suite. Between rounds it closes stale connections, which inside a test's
+    transaction (PostgreSQL) would close the test's own: here it keeps it."""
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    output = io.StringIO()
+    try:
+        with mock.patch.object(delivery_worker, "close_old_connections", _keep_connections):
+            call_command("delivery_worker", "--until-idle", stdout=io.StringIO(), stderr=output)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    return output.getvalue()
+
+
+def _keep_connections() -> None:
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 # --- the admin ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from orders.exceptions import InvalidParameters, UnacceptableValues
+from orders.exceptions import InvalidParameters, OrdoError, UnacceptableValues
 from orders.models import Store
 from orders.models.event import EVENT_TYPE_PATTERNS, event_types_matching
 from orders.plans import WEBHOOKS, require_feature
@@ -18,11 +18,21 @@ from webhooks.addresses import UnsafeUrl, resolve_target
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.signing import generate_secret
 
+
+class DeliveryInProgress(OrdoError):
+    """409: a worker is sending the delivery at this moment."""
+
+    status_code = 409
+    code = "DELIVERY_IN_PROGRESS"
+
+
 # Stripe's limit: more endpoints than this is a misconfiguration, not an integration.
 MAX_ENDPOINTS_PER_STORE = 16
 # How long a rotated-out secret keeps signing, so receivers can switch without a gap.
 ROTATION_GRACE = timedelta(hours=24)
 MAX_URL_LENGTH = 2000
+# What a replay may queue again (deliveries_replay).
+REPLAY_STATUSES = ("failed", "succeeded", "pending", "all")
 
 
 def check_endpoint_url(url: str) -> str:
@@ -112,6 +122,12 @@ def endpoint_update(
         if status == WebhookEndpoint.Status.ENABLED:
             endpoint.failing_since = endpoint.disabled_at = None
             endpoint.disabled_reason = ""
+            # What waited goes out now, each with a whole retry window again: a delivery
+            # that was failing when the endpoint was disabled would otherwise give up at
+            # its first new failure.
+            WebhookDelivery.objects.filter(
+                store=store, endpoint=endpoint, status=WebhookDelivery.Status.PENDING
+            ).update(first_attempt_at=None, next_attempt_at=timezone.now())
         else:
             endpoint.disabled_at = timezone.now()
     endpoint.updated_at = timezone.now()
@@ -152,11 +168,18 @@ def endpoint_rotate_secret(
 def delivery_retry(*, store: Store, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again now, whatever became of it, with a fresh retry window.
 
-    Locks the delivery row. Its place in its order's line is kept: it goes out once
-    any earlier delivery of the same order to the endpoint has.
+    Locks the delivery row. Raises DeliveryInProgress (409) while a worker is sending
+    it. Its place in its order's line is kept: it goes out once any earlier delivery of
+    the same order to the endpoint has.
     """
     delivery = WebhookDelivery.objects.select_for_update().get(store=store, pk=delivery.pk)
-    _requeue(delivery, now=timezone.now())
+    now = timezone.now()
+    if _being_sent(delivery, now=now):
+        raise DeliveryInProgress(
+            "A worker is sending this delivery right now; its outcome will be in the log "
+            "within seconds. Retry it then if it failed."
+        )
+    _requeue(delivery, now=now)
     delivery.save()
     return delivery
 
@@ -165,21 +188,26 @@ def delivery_retry(*, store: Store, delivery: WebhookDelivery) -> WebhookDeliver
 def deliveries_replay(
     *, store: Store, endpoint: WebhookEndpoint, since: datetime, status: str = "failed"
 ) -> int:
-    """Queue again the endpoint's deliveries of events since `since` that are `status`
-    (failed, succeeded, or all), oldest first; returns how many. Locks those rows."""
+    """Queue again, to go now, the endpoint's deliveries of events since `since` that are
+    `status`: failed (given up on), succeeded (to send again), pending (waiting for a
+    retry: send them now instead), or all; returns how many. Locks those rows."""
+    S = WebhookDelivery.Status
     statuses = {
-        "failed": [WebhookDelivery.Status.FAILED],
-        "succeeded": [WebhookDelivery.Status.SUCCEEDED],
-        "all": [WebhookDelivery.Status.FAILED, WebhookDelivery.Status.SUCCEEDED],
+        "failed": [S.FAILED],
+        "succeeded": [S.SUCCEEDED],
+        "pending": [S.PENDING],
+        "all": [S.FAILED, S.SUCCEEDED, S.PENDING],
     }.get(status)
     if statuses is None:
-        raise InvalidParameters({"status": "status must be failed, succeeded or all."})
+        raise InvalidParameters({"status": "status must be failed, succeeded, pending or all."})
     now = timezone.now()
     deliveries = list(
         WebhookDelivery.objects.select_for_update()
         .filter(store=store, endpoint=endpoint, created_at__gte=since, status__in=statuses)
         .order_by("sequence")
     )
+    # Those being sent at this moment are left to the worker sending them.
+    deliveries = [delivery for delivery in deliveries if not _being_sent(delivery, now=now)]
     for delivery in deliveries:
         _requeue(delivery, now=now)
     WebhookDelivery.objects.bulk_update(
@@ -189,17 +217,21 @@ def deliveries_replay(
     return len(deliveries)
 
 
+def _being_sent(delivery: WebhookDelivery, *, now: datetime) -> bool:
+    return delivery.lease_expires_at is not None and delivery.lease_expires_at > now
+
+
 def _requeue(delivery: WebhookDelivery, *, now: datetime) -> None:
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.next_attempt_at = now
-    # A lease still running is left alone: the worker holding it records its outcome, and
-    # nobody else sends the delivery meanwhile.
     delivery.first_attempt_at = None
 
 
 __all__ = [
     "EVENT_TYPE_PATTERNS",
     "MAX_ENDPOINTS_PER_STORE",
+    "REPLAY_STATUSES",
+    "DeliveryInProgress",
     "check_endpoint_url",
     "check_event_patterns",
     "deliveries_replay",

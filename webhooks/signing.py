@@ -47,7 +47,8 @@ def verify_signature(
             timestamp = int(value)
         elif key == "v1":
             signatures.append(value)
-    if timestamp is None or abs((now or time.time()) - timestamp) > tolerance:
+    now = time.time() if now is None else now
+    if timestamp is None or abs(now - timestamp) > tolerance:
         return False
     expected = sign(body=body, secrets=[secret], timestamp=timestamp).split("v1=", 1)[1]
     return any(hmac.compare_digest(expected, candidate) for candidate in signatures)

@@ -1,5 +1,5 @@
 """Every page of the back office; importing the package registers them on the site."""
 
-from backoffice.admin import catalog, orders, records, stores
+from backoffice.admin import catalog, orders, records, stores, webhooks
 
-__all__ = ["catalog", "orders", "records", "stores"]
+__all__ = ["catalog", "orders", "records", "stores", "webhooks"]

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from backoffice.forms import NoteForm, ReasonForm, RefundForm, TransitionForm
 from backoffice.once import spend_form_token
-from notes.services import note_create
+from notes.selectors import note_get
+from notes.services import note_create, note_resend
 from orders.exceptions import OrdoError, PreconditionFailed
 from orders.models import Order, OrderStatus, PaymentStatus
 from orders.plans import INVENTORY, store_has_feature
@@ -52,6 +53,7 @@ class OrderActions:
             ("mark-paid", self.mark_paid_view),
             ("refund", self.refund_view),
             ("notes", self.note_view),
+            ("resend-note", self.resend_note_view),
         ]
         return [
             path(
@@ -192,6 +194,25 @@ class OrderActions:
             done="Internal note added."
             if form.is_internal
             else f"Note added; it is being emailed to {recipient}.",
+            anchor="notes",
+        )
+
+    def resend_note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Email a failed (or sent, and lost) customer note again; the note is named by the
+        form's `note_id`."""
+        order = self._order(request, object_id)
+        try:
+            note = note_get(store=order.store, order=order, note_id=request.POST.get("note_id", ""))
+        except OrdoError as error:
+            messages.error(request, refusal_message(error))
+            return self._back_to(order, "notes")
+        return self._attempt(
+            request,
+            order,
+            lambda: note_resend(
+                store=order.store, order=order, note=note, actor=request.user.get_username()
+            ),
+            done=f"The note is queued again; it is being emailed to {order.customer_email}.",
             anchor="notes",
         )
 

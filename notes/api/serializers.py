@@ -19,7 +19,10 @@ class NoteSerializer(serializers.Serializer):
     )
     notification_attempts = serializers.IntegerField()
     notification_error = serializers.CharField()
-    notified_at = TimestampField(allow_null=True)
+    notified_at = TimestampField(allow_null=True, help_text="when the email last went out")
+    notification_next_attempt_at = TimestampField(
+        allow_null=True, help_text="when a pending email is (re)tried next; null otherwise"
+    )
     created_at = TimestampField()
 
     def to_representation(self, instance):

@@ -273,7 +273,7 @@ WRITE_ERRORS = {
         "VALIDATION_ERROR (a field is invalid; details name each) or MALFORMED_REQUEST "
         "(not JSON, nested deeper than 32 levels, or holding NUL characters)"
     ),
-    409: _error("ORDER_PAID, IDEMPOTENCY_KEY_IN_USE"),
+    409: _error("ORDER_PAID, IDEMPOTENCY_KEY_IN_USE, DELIVERY_IN_PROGRESS"),
     411: _error("LENGTH_REQUIRED: a chunked body the server cannot bound; send Content-Length"),
     412: _error("PRECONDITION_FAILED: If-Match is stale (context.current_etag)"),
     413: _error("PAYLOAD_TOO_LARGE: the body is over 1 MB"),
@@ -285,6 +285,10 @@ WRITE_ERRORS = {
         "REFUND_*, IDEMPOTENCY_KEY_REUSED (context says why)"
     ),
 }
+
+UNKNOWN_STARTING_POINT = _error(
+    "VALIDATION_ERROR: starting_after names no event of this store (or one older than 30 days)"
+)
 
 NOT_MODIFIED = {304: OpenApiResponse(description="Not Modified: your ETag is still current")}
 

@@ -19,18 +19,19 @@ from orders import selectors
 from orders.api import docs
 from orders.api.base import StoreScopedView
 from orders.api.fields import PublicIdField, TimestampField
-from orders.api.pagination import PAGING_PARAMETERS, PageRequest, list_body, paginate
+from orders.api.pagination import PAGING_PARAMETERS, Cursor, PageRequest, list_body, paginate
 from orders.api.params import AUTH_PARAMETERS, check_parameters
 from orders.api.patterns import SPACES, comma_list_pattern, one_of_pattern
 from orders.api.serializers import ObjectTypeField
-from orders.exceptions import InvalidParameters
+from orders.exceptions import InvalidParameters, NotFound, UnacceptableValues
 from orders.filters import DateBoundField
 from orders.ids import parse_public_id, public_id_pattern
 from orders.models import Event, EventType, Order, Scope, Store
-from orders.models.event import EVENT_TYPE_PATTERNS, event_types_matching
+from orders.models.event import EVENT_RETENTION_DAYS, EVENT_TYPE_PATTERNS, event_types_matching
 from orders.selectors import SortKey
 
 EVENT_LIST_PARAMETERS = AUTH_PARAMETERS | PAGING_PARAMETERS | {
+    "starting_after",
     "type", "order_id", "created_after", "sort", "order",
 }  # fmt: skip
 _NEWEST_FIRST = SortKey((("position", True),))
@@ -63,7 +64,7 @@ class EventDataSerializer(serializers.Serializer):
         return {
             "object": PolymorphicProxySerializer(
                 component_name="EventObject",
-                serializers=[_OBJECT_SHAPES[name] for name in sorted(_OBJECT_SHAPES)],
+                serializers={name: _OBJECT_SHAPES[name] for name in sorted(_OBJECT_SHAPES)},
                 resource_type_field_name="object",
                 help_text="The order, fulfillment, refund or note as the API renders it.",
             ),
@@ -89,6 +90,12 @@ EVENT_RESPONSE = docs.object_response(EventSerializer)
 _TYPE_ITEM = f"{SPACES}{one_of_pattern(EVENT_TYPE_PATTERNS)[1:-1]}{SPACES}"
 EVENT_DOC_PARAMETERS = [
     docs.query_parameter(
+        "starting_after",
+        "The events after this one, in the sort asked: how a consumer that reached the end "
+        "(no next_cursor) asks what happened since. Not with cursor, page or offset.",
+        {"type": "string", "pattern": public_id_pattern(Event.PUBLIC_ID_PREFIX)},
+    ),
+    docs.query_parameter(
         "type",
         "Comma list of event types; `order.*` names every order event, `*` all of them.",
         {"type": "string", "pattern": comma_list_pattern(_TYPE_ITEM)},
@@ -112,7 +119,8 @@ EVENT_DOC_PARAMETERS = [
     ),
     docs.query_parameter(
         "order",
-        "`asc` or `desc`, for `sort=created_at` (seed 002 style).",
+        "`asc` or `desc`: the direction of `sort=created_at`, or alone of created_at "
+        "(seed 002 style); `sort=-created_at` is newest first whatever it says.",
         {"type": "string", "pattern": one_of_pattern(["asc", "desc"])},
     ),
     *docs.PAGING_DOC_PARAMETERS,
@@ -120,16 +128,18 @@ EVENT_DOC_PARAMETERS = [
 
 
 def _event_sort(params: dict[str, str]) -> SortKey:
-    sort = params.get("sort", "-created_at").strip().lower()
+    """As on the order list: `-created_at` is newest first whatever `order` says,
+    `created_at` follows `order` (default asc), and `order` alone sorts by created_at."""
     direction = params.get("order", "").strip().lower()
+    if direction not in {"", "asc", "desc"}:
+        raise InvalidParameters({"order": f"order must be asc or desc; got '{direction}'."})
+    if "sort" not in params:
+        return _OLDEST_FIRST if direction == "asc" else _NEWEST_FIRST
+    sort = params["sort"].strip().lower()
     if sort not in {"created_at", "-created_at"}:
         raise InvalidParameters(
             {"sort": f"Events sort by created_at (oldest first) or -created_at; got '{sort}'."}
         )
-    if direction not in {"", "asc", "desc"}:
-        raise InvalidParameters({"order": f"order must be asc or desc; got '{direction}'."})
-    if sort == "-created_at" and direction == "asc":
-        raise InvalidParameters({"order": "order=asc contradicts sort=-created_at."})
     descending = sort == "-created_at" or direction == "desc"
     return _NEWEST_FIRST if descending else _OLDEST_FIRST
 
@@ -140,8 +150,11 @@ def _event_filters(params: dict[str, str], *, store: Store) -> tuple[dict[str, A
     filters: dict[str, Any] = {}
     understood: dict[str, Any] = {}
     if "type" in params:
-        patterns = [item.strip().lower() for item in params["type"].split(",")]
+        # Empty items are forgiven, as in every comma list (`type=order.paid,`).
+        patterns = [item.strip().lower() for item in params["type"].split(",") if item.strip()]
         try:
+            if not patterns:
+                raise ValueError("Give at least one event type, or leave type out.")
             types = event_types_matching(patterns)
         except ValueError as error:
             errors["type"] = [str(error)]
@@ -170,6 +183,34 @@ def _event_filters(params: dict[str, str], *, store: Store) -> tuple[dict[str, A
     return filters, understood
 
 
+def _resume_after(params: dict[str, str], *, sort: SortKey, store: Store) -> dict[str, str]:
+    """`starting_after=evt_…` as the cursor of the page after that event: how a consumer
+    that reached the end of the feed (no next_cursor) asks what has happened since."""
+    clashing = [name for name in ("cursor", "page", "offset") if name in params]
+    if clashing:
+        raise InvalidParameters({clashing[0]: f"Use starting_after or {clashing[0]}, not both."})
+    given = params["starting_after"]
+    try:
+        parse_public_id(Event.PUBLIC_ID_PREFIX, given)
+    except ValueError:
+        raise InvalidParameters(
+            {"starting_after": f"starting_after must be an event id (evt_…); got '{given}'."}
+        ) from None
+    try:
+        event = selectors.event_get(store=store, event_id=given)
+    except NotFound:
+        raise UnacceptableValues(
+            {
+                "starting_after": (
+                    f"No event '{given}' in this store (events are kept "
+                    f"{EVENT_RETENTION_DAYS} days). Start again from created_after."
+                )
+            }
+        ) from None
+    cursor = Cursor(sort.label, [event.position, event.id]).encode()
+    return {**{k: v for k, v in params.items() if k != "starting_after"}, "cursor": cursor}
+
+
 class EventListView(StoreScopedView):
     """The store's events, newest first or oldest first, by page or keyset cursor."""
 
@@ -179,13 +220,19 @@ class EventListView(StoreScopedView):
     @extend_schema(
         summary="List events",
         parameters=EVENT_DOC_PARAMETERS,
-        responses={200: docs.paged_list_response(EventSerializer, "EventList"), **docs.ERRORS},
+        responses={
+            200: docs.paged_list_response(EventSerializer, "EventList"),
+            **docs.ERRORS,
+            422: docs.UNKNOWN_STARTING_POINT,
+        },
     )
     def get(self, request: Request, store_id: str | None = None) -> Response:
         started = time.perf_counter()
         params = check_parameters(request.query_params, allowed=EVENT_LIST_PARAMETERS)
         sort = _event_sort(params)
         filters, understood = _event_filters(params, store=self.store)
+        if "starting_after" in params:
+            params = _resume_after(params, sort=sort, store=self.store)
         page_request = PageRequest.parse(params, sort=sort, model=Event)
         events = selectors.events_settled(store=self.store).filter(**filters)
         page = paginate(events.order_by(*sort.order_by()), page_request, sort=sort)

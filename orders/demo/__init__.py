@@ -21,6 +21,7 @@ The modules, each depending only on those above it:
     lifecycle     an order's planned life along the status machine
     stores        a demo store with its catalog, customers and integration key
     extensions    other apps' rows for each order, named in their AppConfig
+    events        the events of the seeded rows' last 30 days
     rows          the tables a seed loads and a batch of their rows
     generator     one store's orders as batches of rows
     loading       COPY (PostgreSQL) or bulk_create, and the index detach for large loads
@@ -36,8 +37,10 @@ from django.utils import timezone
 
 from orders.demo.catalog import CATALOG, SHIPPING_METHODS, TAX_RATES
 from orders.demo.copy_text import NULL, money_text
+from orders.demo.events import seeded_events_write
 from orders.demo.extensions import (
     OrderExtension,
+    SeededEvent,
     SeededLine,
     SeededOrder,
     SeededRefund,
@@ -76,6 +79,7 @@ __all__ = [
     "DemoStore",
     "OrderExtension",
     "ProgressBar",
+    "SeededEvent",
     "SeededLine",
     "SeededOrder",
     "SeededRefund",
@@ -101,8 +105,9 @@ def demo_stores_create(
     shipping methods, tax rates (US/OR 11 % among them), an integration API key (the actor
     of API-made changes in the history; its secret is discarded) and orders numbered from
     1001 over the two years before `now`, across every status, with the rows of every
-    OrderExtension the installed apps name. `progress(done, total)` is called as orders
-    are written. Nothing is left behind if it fails.
+    OrderExtension the installed apps name, and the events of the last 30 days
+    (orders.demo.events). `progress(done, total)` is called as orders are written.
+    Nothing is left behind if it fails.
 
     On PostgreSQL a large load (see INDEX_REBUILD_MIN_ORDERS) drops the foreign keys and
     secondary indexes of the tables it loads and restores them before commit, holding an
@@ -116,30 +121,36 @@ def demo_stores_create(
     total = stores * orders_per_store
     extensions = order_extensions()
     created: list[DemoStore] = []
-    with (
-        transaction.atomic(),
-        order_loader(
+    recent = []
+    with transaction.atomic():
+        with order_loader(
             new_orders=total,
             tables=loaded_tables(extensions),
             # Read here, from the package, so that lowering orders.demo.INDEX_REBUILD_MIN_ORDERS
             # (a test does, to take the large-load path with a small seed) takes effect.
             rebuild_min_orders=INDEX_REBUILD_MIN_ORDERS,
-        ) as loader,
-    ):
-        for index in range(stores):
-            zone = DEMO_TIMEZONES[index % len(DEMO_TIMEZONES)]
-            demo = store_create(name=names[index], zone=zone, rng=rng, now=now)
-            generator = OrderGenerator(
-                demo=demo, rng=rng, now=now, count=orders_per_store, extensions=extensions
+        ) as loader:
+            for index in range(stores):
+                zone = DEMO_TIMEZONES[index % len(DEMO_TIMEZONES)]
+                demo = store_create(name=names[index], zone=zone, rng=rng, now=now)
+                generator = OrderGenerator(
+                    demo=demo, rng=rng, now=now, count=orders_per_store, extensions=extensions
+                )
+                for written, rows in generator.batches():
+                    loader.write(rows)
+                    if progress:
+                        progress(index * orders_per_store + written, total)
+                # The writer thread owns the connection until its queue is empty.
+                loader.flush()
+                demo.store.next_order_number += orders_per_store
+                demo.store.save(update_fields=["next_order_number"])
+                demo.order_count = orders_per_store
+                created.append(demo)
+                recent.append((demo.store, generator.recent, generator.events_since_ms))
+        # Once the loader has restored the tables' indexes: rendering reads each order's
+        # items and fulfillments back.
+        for store, orders, since_ms in recent:
+            seeded_events_write(
+                store=store, recent=orders, since_ms=since_ms, extensions=extensions
             )
-            for written, rows in generator.batches():
-                loader.write(rows)
-                if progress:
-                    progress(index * orders_per_store + written, total)
-            # The writer thread owns the connection until its queue is empty.
-            loader.flush()
-            demo.store.next_order_number += orders_per_store
-            demo.store.save(update_fields=["next_order_number"])
-            demo.order_count = orders_per_store
-            created.append(demo)
     return created

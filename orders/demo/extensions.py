@@ -5,17 +5,23 @@ seeded order as much as its line items do: a refunded order without its refunds 
 nothing in the admin's refunds list or the API. So an app names its OrderExtension in its
 AppConfig (`demo_order_extensions`, dotted paths); demo_stores_create imports them when it
 seeds, hands each every order it generates and loads the rows it returns together with the
-order tables (COPY on PostgreSQL, bulk_create elsewhere). Only a seed imports the demo
-code: no server or worker process pays for it at start-up.
+order tables (COPY on PostgreSQL, bulk_create elsewhere). Once loaded, an extension may
+also name the events its rows would have written (`events`: refunds' refund.created), which
+the seed writes with the orders' (orders.demo.events). Only a seed imports the demo code:
+no server or worker process pays for it at start-up.
 """
 
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.db import models
 from django.utils.module_loading import import_string
+
+from orders.models import Store
 
 
 class SeededLine(NamedTuple):
@@ -53,6 +59,16 @@ class SeededOrder(NamedTuple):
     new_id: Callable[[int], str]  # a fresh UUIDv7 at epoch millis, for the extension's rows
 
 
+class SeededEvent(NamedTuple):
+    """An event an extension's seeded rows would have written when they were made."""
+
+    at: datetime
+    type: str  # an orders.models.EventType
+    order_id: uuid.UUID
+    object: dict[str, Any]  # the row as orders.services.event_render renders it
+    previous_attributes: dict[str, Any]
+
+
 # (model, the columns its rows render, in their order)
 Table = tuple[type[models.Model], Sequence[str]]
 
@@ -66,11 +82,16 @@ class OrderExtension:
     line its `columns` tab-separated, `orders.demo.NULL` for NULL, ending in a newline), or
     an empty tuple when the order gets none. It must not draw from the seeded generator:
     the same seed gives the same orders with or without extensions.
+
+    `events`, if set, is called once per store after every row is loaded, with the store
+    and the start of the events window, and returns the events of the extension's rows
+    made since then; it reads them back in batches, so its queries stay flat.
     """
 
     name: str
     tables: Sequence[Table]
     rows: Callable[[SeededOrder], Sequence[list[str]]]
+    events: Callable[[Store, datetime], Iterable[SeededEvent]] | None = None
 
 
 def order_extensions() -> list[OrderExtension]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from orders.demo.arithmetic import allocate_cents, cumulative, pick, tax_basis_points, tax_cents
 from orders.demo.catalog import SHIPPING_METHODS
 from orders.demo.copy_text import DAY, NULL, SECOND, Timestamps, cents, money_text, uuid7_hex
+from orders.demo.events import EVENT_WINDOW, RecentOrder
 from orders.demo.extensions import OrderExtension, SeededLine, SeededOrder, SeededRefund
 from orders.demo.lifecycle import PAYMENT_METHODS, STAFF, SYSTEM, Lifecycles
 from orders.demo.people import STORE_ADDRESS, Person, random_people
@@ -82,6 +83,9 @@ class OrderGenerator:
         self.currency = demo.store.currency
         self.integration = demo.integration_key.actor_label
         self.timestamp = Timestamps()
+        # The orders with steps in the events window, for orders.demo.events once loaded.
+        self.events_since_ms = self.now_ms - EVENT_WINDOW
+        self.recent: list[RecentOrder] = []
         self.lifecycles = Lifecycles(rng=rng, integration=self.integration)
         # Each extension with the index of its first table among the batch's extension lists.
         self.extensions: list[tuple[OrderExtension, int]] = []
@@ -257,6 +261,7 @@ class OrderGenerator:
             )
             previous = step_status
 
+        fulfillment_hex = None
         if shipped is not None:
             carrier_name, tracking_format, tracking_url = carrier
             tracking = tracking_format.format(id_bits(40))
@@ -267,11 +272,15 @@ class OrderGenerator:
             else:
                 state = Fulfillment.Status.DELIVERED
             shipped_text = reached[S.SHIPPED]
+            fulfillment_hex = uuid7_hex(shipped, id_bits(74))
             rows.fulfillments.append(
-                f"{uuid7_hex(shipped, id_bits(74))}\t{store_hex}\t{order_hex}\t{state}"
+                f"{fulfillment_hex}\t{store_hex}\t{order_hex}\t{state}"
                 f"\t{carrier_name}\t{tracking}\t{tracking_url}{tracking}\t{shipped_text}"
                 f"\t{reached[S.DELIVERED]}\t{shipped_text}\n"
             )
+
+        if steps[-1][0] >= self.events_since_ms:
+            self.recent.append(RecentOrder(order_hex, fulfillment_hex, steps))
 
         items = rows.items
         line_taxes = allocate_cents(tax, [line_total for _, _, line_total in lines])

@@ -3,7 +3,7 @@
 The feed and webhooks read events in `position` order, not by time: on PostgreSQL the
 position is the writing transaction's id, so a reader can hold back every event a
 still-open transaction might yet place before the ones it has seen (orders.selectors
-.events_visible). Within one transaction, the time-ordered id breaks the tie.
+.events_settled). Within one transaction, the time-ordered id breaks the tie.
 """
 
 import json

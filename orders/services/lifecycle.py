@@ -14,7 +14,7 @@ from orders import transitions
 from orders.exceptions import InvalidParameters, InvalidTransition, field_problem
 from orders.history import set_history_actor
 from orders.models import EventType, Fulfillment, Order, OrderStatus, PaymentStatus, Store
-from orders.services.addresses import address_set
+from orders.services.addresses import ORDER_ADDRESS_FIELDS, address_set
 from orders.services.events import changed_attributes, event_record, event_render
 from orders.services.preconditions import check_etag
 from orders.services.stock import stock_release
@@ -99,11 +99,14 @@ def order_update(
                 details=[field_problem("shipping_address", message)],
                 context={"status": order.status},
             )
+        columns = [*ORDER_ADDRESS_FIELDS.values(), "country_code", "shipping_country"]
+        was = [getattr(order, column) for column in columns]
         address_set(order, address)
-        changed = True
+        changed = was != [getattr(order, column) for column in columns]
     for field, value in (details or {}).items():
-        setattr(order, field, value)
-        changed = True
+        if getattr(order, field) != value:
+            setattr(order, field, value)
+            changed = True
     if payment_status is not None and payment_status != order.payment_status:
         transitions.check_payment_transition(order, payment_status)
         order.payment_status = payment_status

@@ -1,7 +1,7 @@
 """scripts/devserver.py, the last step of `make run`: Ctrl+C or SIGTERM stops the server and
-the task worker together, promptly, with nothing left running.
+the delivery worker together, promptly, with nothing left running.
 
-The script runs for real (runserver and db_worker on a free port, against a SQLite file of
+The script runs for real (runserver and delivery_worker on a free port, against a SQLite file of
 their own), started in a session of its own as a terminal starts a command. What make
 adds around it (make passes SIGTERM on to the script and waits for it) is not run here:
 `make run` seeds a demo store first, which takes longer than this whole file.
@@ -85,12 +85,12 @@ def devserver(database_url, tmp_path):
             start_new_session=True,
         )
     deadline = time.monotonic() + READY_TIMEOUT
-    while not (serves(port) and "Starting worker" in log.read_text()):
+    while not (serves(port) and "Delivery worker started" in log.read_text()):
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.1)
     groups = process_groups_of_children(process.pid)
-    assert len(groups) == 2, "a group for the server and one for the task worker"
+    assert len(groups) == 2, "a group for the server and one for the delivery worker"
     yield process, groups, log
     if process.poll() is None:  # a failed test must not leave a server behind
         os.killpg(process.pid, signal.SIGKILL)
@@ -119,8 +119,7 @@ def test_a_stop_signal_stops_the_server_and_the_worker_promptly(devserver, signu
     assert returncode == -signum, "dies of the signal, so make reports it"
     assert all(group_is_gone(group) for group in groups), "no server or worker left"
     output = log.read_text()
-    assert "stopping the server and the task worker" in output
-    assert "shutting down gracefully" in output  # the worker got exactly one signal
-    assert "terminating current task" not in output
+    assert "stopping the server and the delivery worker" in output
+    assert "Delivery worker stopped." in output  # it finished its round and exited cleanly
     assert "Segmentation fault" not in output
     assert "Traceback" not in output

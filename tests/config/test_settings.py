@@ -159,8 +159,10 @@ def test_make_writes_a_private_development_file_with_a_random_key(tmp_path):
         )
         for folder in (first, second)
     }
-    assert set(lines[first]) == {"SECRET_KEY", "EMAIL_URL"}
+    assert set(lines[first]) == {"SECRET_KEY", "EMAIL_URL", "WEBHOOK_ALLOW_PRIVATE_URLS"}
     assert lines[first]["EMAIL_URL"] == "console://"
+    # Receivers on the developer's own machine (manage.py webhook_receiver).
+    assert lines[first]["WEBHOOK_ALLOW_PRIVATE_URLS"] == "1"
     assert len(lines[first]["SECRET_KEY"]) >= 50
     assert lines[first]["SECRET_KEY"] != lines[second]["SECRET_KEY"]
     assert stat.S_IMODE((first / ".env").stat().st_mode) == 0o600

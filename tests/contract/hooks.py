@@ -1,8 +1,9 @@
-"""schemathesis hooks of gate (a) (schemathesis.toml loads them): the order list's rules
+"""schemathesis hooks of gate (a) (schemathesis.toml loads them): the paged lists' rules
 across parameters, which OpenAPI 3.0 cannot state.
 
-The list and count operations document them in their parameters' descriptions and answer
-400 when a request breaks one (DESIGN.md "List parameters: invalid values are 400"):
+The order list and count, the events feed, the webhook endpoints and an endpoint's
+deliveries document them in their parameters' descriptions and answer 400 when a request
+breaks one (DESIGN.md "List parameters: invalid values are 400"):
 
 - one way of paging: `page`, `offset` and `cursor` exclude each other; `per_page` and
   `limit` together must be equal;
@@ -11,7 +12,8 @@ The list and count operations document them in their parameters' descriptions an
 - a `cursor` is one Ordo issued (a `pagination.next_cursor`), for the same sort;
 - ranges are in order (a lower bound after its upper bound is a 400); a bare date is the
   whole day in the store's time zone, so a date equal to its upper date is fine;
-- `sort` names each field once (`grand_total` is `total`).
+- `sort` names each field once (`grand_total` is `total`);
+- the events feed pages one way: `starting_after`, `page`, `offset` or `cursor`.
 
 A schema-valid (positive) case may still break them, and `positive_data_acceptance` would
 report the 400 as the document being looser than the app. So every positive case of those
@@ -21,8 +23,9 @@ its other values, and the rule's own 400s stay the suite's to test. Negative cas
 left alone: they are meant to be refused. schemathesis revalidates an edited case against
 the schema, so an edit that broke it would show as a negative case, not pass unnoticed.
 
-Random cursors are replaced by ones the app issued earlier in the run (recorded from the
-responses, with the sort they were made for), or dropped while there are none yet.
+Random cursors are replaced by ones the app issued earlier in the run to the same list
+(recorded from the responses, with the sort they were made for), or dropped while there
+are none yet: a cursor of the order list means nothing to the events feed.
 
 The rules are restated here from the documentation, not imported from the app: a gate that
 reused the app's own checks could not catch them being wrong.
@@ -41,9 +44,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import schemathesis
 
-# GET /v1/orders, /v1/orders/count and the same under /v1/stores/{store_id}.
-LIST_PATH = re.compile(r"^/v1/(?:stores/\{[^}/]+\}/)?orders(?:/count)?$")
-PAGING_WAYS = ("page", "offset", "cursor")
+# GET /v1/orders, /v1/orders/count, /v1/events, /v1/webhook-endpoints,
+# /v1/webhook-endpoints/{endpoint_id}/deliveries, and the same under /v1/stores/{store_id}.
+# The group names the list (cursors are kept per list).
+LIST_PATH = re.compile(
+    r"^/v1/(?:stores/\{[^}/]+\}/)?"
+    r"(orders(?:/count)?|events|webhook-endpoints(?:/\{[^}/]+\}/deliveries)?)$"
+)
+PAGING_WAYS = ("page", "offset", "cursor", "starting_after")
 DEFAULT_PER_PAGE = 25
 MAX_DEPTH = 100_000
 DATE_RANGES = (
@@ -54,10 +62,11 @@ DATE_RANGES = (
 )
 NUMBER_RANGES = (("total[gte]", "total[lte]"), ("min_total", "max_total"))
 SORT_ALIASES = {"grand_total": "total"}
-# Cursors the app issued, oldest first, each with the `sort` and `order` of the request
-# that got it (None: not given). Workers are threads: one lock guards it.
+# Cursors the app issued, oldest first, each with the list that issued it and the `sort`
+# and `order` of the request that got it (None: not given). Workers are threads: one lock
+# guards it.
 MAX_CURSORS = 200
-_issued: "OrderedDict[str, tuple[Any, Any]]" = OrderedDict()
+_issued: "OrderedDict[str, tuple[str, Any, Any]]" = OrderedDict()
 _issued_lock = threading.Lock()
 _MICROS_PER_DAY = 86_400 * 10**6
 
@@ -78,13 +87,13 @@ def _store_zone() -> ZoneInfo:
 STORE_ZONE = _store_zone()
 
 
-def _is_list_operation(context: schemathesis.HookContext) -> bool:
+def _list_of(context: schemathesis.HookContext) -> str | None:
+    """Which paged list the operation reads ("orders", "events", …), or None if none."""
     operation = context.operation
-    return (
-        operation is not None
-        and operation.method.upper() == "GET"
-        and LIST_PATH.match(operation.path) is not None
-    )
+    if operation is None or operation.method.upper() != "GET":
+        return None
+    match = LIST_PATH.match(operation.path)
+    return match.group(1) if match else None
 
 
 def _is_positive(case: Any) -> bool:
@@ -95,8 +104,9 @@ def _is_positive(case: Any) -> bool:
 @schemathesis.hook
 def map_case(context: schemathesis.HookContext, case: Any) -> Any:
     """Fuzzing, coverage and stateful cases: a positive list/count case within the rules."""
-    if _is_list_operation(context) and _is_positive(case) and case.query:
-        fixed = within_rules(dict(case.query))
+    listed = _list_of(context)
+    if listed is not None and _is_positive(case) and case.query:
+        fixed = within_rules(dict(case.query), listed=listed)
         if fixed != case.query:
             case.query = fixed
     return case
@@ -105,7 +115,7 @@ def map_case(context: schemathesis.HookContext, case: Any) -> Any:
 @schemathesis.hook
 def before_add_examples(context: schemathesis.HookContext, examples: list) -> None:
     """The examples phase does not run map_case: the same, on its cases in place."""
-    if not _is_list_operation(context):
+    if _list_of(context) is None:
         return
     for case in examples:
         map_case(context, case)
@@ -115,7 +125,8 @@ def before_add_examples(context: schemathesis.HookContext, examples: list) -> No
 def after_call(context: schemathesis.HookContext, case: Any, response: Any) -> None:
     """Remember every next_cursor a list answered, with the sort it was made for; log
     every positive case refused with a 400."""
-    if not _is_list_operation(context) or response.status_code not in {200, 400}:
+    listed = _list_of(context)
+    if listed is None or response.status_code not in {200, 400}:
         return
     try:
         body = response.json()
@@ -131,7 +142,7 @@ def after_call(context: schemathesis.HookContext, case: Any, response: Any) -> N
         return
     query = case.query or {}
     with _issued_lock:
-        _issued[cursor] = (query.get("sort"), query.get("order"))
+        _issued[cursor] = (listed, query.get("sort"), query.get("order"))
         _issued.move_to_end(cursor)
         while len(_issued) > MAX_CURSORS:
             _issued.popitem(last=False)
@@ -156,9 +167,10 @@ def _log_rejection(response: Any, body: Any) -> None:
         log.write(line)
 
 
-def within_rules(query: dict[str, Any]) -> dict[str, Any]:
-    """`query` changed as little as possible to keep every cross-parameter rule."""
-    _real_cursor(query)
+def within_rules(query: dict[str, Any], *, listed: str = "orders") -> dict[str, Any]:
+    """`query` of the list `listed` changed as little as possible to keep every
+    cross-parameter rule."""
+    _real_cursor(query, listed)
     _sort_fields_once(query)
     _one_way_of_paging(query)
     _page_size_agrees(query)
@@ -170,13 +182,16 @@ def within_rules(query: dict[str, Any]) -> dict[str, Any]:
     return query
 
 
-def _real_cursor(query: dict[str, Any]) -> None:
-    """A random cursor becomes one the app issued (and the sort it was issued for)."""
+def _real_cursor(query: dict[str, Any], listed: str) -> None:
+    """A random cursor becomes one the app issued to the same list (and the sort it was
+    issued for)."""
     if "cursor" not in query:
         return
     with _issued_lock:
-        known = _issued.get(query["cursor"]) if isinstance(query["cursor"], str) else None
-        choices = list(_issued.items())
+        # The same list's cursors only, each with the sort and order it was issued for.
+        issued = {cursor: sort for cursor, (lst, *sort) in _issued.items() if lst == listed}
+    known = issued.get(query["cursor"]) if isinstance(query["cursor"], str) else None
+    choices = list(issued.items())
     if known is None and choices:
         cursor, known = choices[_pick(query["cursor"], len(choices))]
         query["cursor"] = cursor

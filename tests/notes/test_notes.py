@@ -1,21 +1,16 @@
-"""Order notes: internal notes stay internal; customer notes are emailed through a durable
-queue that a rollback never feeds and a failing mail server cannot empty."""
-
-import io
+"""Order notes: internal notes stay internal; a customer note is its own email's outbox
+entry, which a rollback never writes and the delivery worker sends. (A failing mail
+server: test_note_delivery.py; resending: test_note_resend.py.)"""
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.db import transaction
-from django.test import override_settings
-from django_tasks_db.models import DBTaskResult
+from django.utils import timezone
 
 from notes.models import MAX_NOTE_LENGTH, OrderNote
-from notes.services import MAX_DELIVERY_ATTEMPTS, note_create
+from notes.services import note_create
 from tests.factories import make_api_key, make_customer, make_order
-from tests.helpers import api_client, assert_error
-
-FAILING_MAILERS = {"default": {"BACKEND": "tests.notes.failing_mail.MailServerDownBackend"}}
+from tests.helpers import api_client, assert_error, run_delivery_worker
 
 
 @pytest.fixture
@@ -26,20 +21,6 @@ def order(store):
 
 def _notes_url(order) -> str:
     return f"/v1/orders/{order.public_id}/notes"
-
-
-def _run_worker() -> None:
-    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0",
-                 stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
-
-
-def _customer_note_once_the_worker_ran(store, order) -> OrderNote:
-    """A new customer note of `order`, as it stands after the mail worker went through its
-    queue once."""
-    note = note_create(store=store, order=order, content="Hi", is_internal=False, author="system")
-    _run_worker()
-    note.refresh_from_db()
-    return note
 
 
 @pytest.mark.django_db
@@ -58,25 +39,31 @@ def test_internal_note_is_stored_and_never_emailed(client, order, api_key):
     assert note["is_internal"] is True
     assert note["notification_status"] is None
     assert note["author"] == f"api_key_{api_key[:16]}"
-    assert DBTaskResult.objects.count() == 0
+    assert note["notification_next_attempt_at"] is None
+    run_delivery_worker()
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db
-def test_customer_note_enqueues_one_email_task(client, order):
+def test_customer_note_is_a_pending_email_due_now(client, order):
+    before = timezone.now()
     response = client.post(
         _notes_url(order),
         {"content": "Your order was upgraded to express.", "is_internal": False},
         format="json",
     )
 
-    assert response.json()["data"]["notification_status"] == "pending"
-    task = DBTaskResult.objects.get()
-    assert task.task_path == "notes.tasks.send_customer_note"
-    assert task.args_kwargs["kwargs"]["note_id"] == response.json()["data"]["id"][len("note_") :]
+    data = response.json()["data"]
+    assert (data["notification_status"], data["notification_attempts"]) == ("pending", 0)
+    assert data["notification_next_attempt_at"] is not None
+    note = OrderNote.objects.get()
+    assert before <= note.notification_next_attempt_at <= timezone.now()
+    assert (note.lease_token, note.lease_expires_at) == (None, None)
+    assert mail.outbox == []  # the worker sends it, not the request
 
 
 @pytest.mark.django_db
-def test_a_rolled_back_note_enqueues_nothing(store, order):
+def test_a_rolled_back_note_sends_nothing(store, order):
     def change_that_fails_after_adding_a_note():
         with transaction.atomic():
             note_create(store=store, order=order, content="Hi", is_internal=False, author="x")
@@ -86,22 +73,27 @@ def test_a_rolled_back_note_enqueues_nothing(store, order):
         change_that_fails_after_adding_a_note()
 
     assert OrderNote.objects.count() == 0
-    assert DBTaskResult.objects.count() == 0
+    run_delivery_worker()
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_working_mail_server_sends_the_note(store, order):
+def test_the_delivery_worker_sends_the_note_once(store, order):
     note = note_create(
         store=store, order=order, content="Your parcel left today.", is_internal=False,
         author="staff_jane",
     )  # fmt: skip
 
-    _run_worker()
+    run_delivery_worker()
+    run_delivery_worker()  # a second round finds nothing due
 
     note.refresh_from_db()
     assert note.notification_status == "sent"
     assert note.notification_attempts == 1
     assert note.notified_at is not None
+    assert note.notification_error == ""
+    assert note.notification_next_attempt_at is None
+    assert (note.lease_token, note.lease_expires_at) == (None, None)
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
     assert email.to == ["jane@example.com"]
@@ -111,36 +103,19 @@ def test_a_working_mail_server_sends_the_note(store, order):
     assert "Your parcel left today." in email.alternatives[0].content
 
 
-@pytest.mark.django_db(transaction=True)
-@override_settings(MAILERS=FAILING_MAILERS, NOTE_EMAIL_RETRY_BASE_SECONDS=0)
-def test_a_failing_mail_server_gives_failed_after_every_retry(store, order):
-    note = _customer_note_once_the_worker_ran(store, order)
-
-    assert note.notification_status == "failed"
-    assert note.notification_attempts == MAX_DELIVERY_ATTEMPTS
-    assert "SMTPServerDisconnected" in note.notification_error
-    assert DBTaskResult.objects.count() == MAX_DELIVERY_ATTEMPTS
-
-
-@pytest.mark.django_db(transaction=True)
-@override_settings(MAILERS=FAILING_MAILERS, NOTE_EMAIL_RETRY_BASE_SECONDS=3600)
-def test_a_failed_send_is_retried_later_not_at_once(store, order):
-    note = _customer_note_once_the_worker_ran(store, order)
-
-    assert note.notification_status == "pending"
-    assert note.notification_attempts == 1
-    retry = DBTaskResult.objects.filter(status="READY").get()
-    assert retry.run_after is not None
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_order_without_email_records_failed_with_the_reason(store):
+@pytest.mark.django_db
+def test_an_order_without_email_fails_at_once_with_the_reason(store):
     order = make_order(store=store, customer=None)
+    note = note_create(store=store, order=order, content="Hi", is_internal=False, author="x")
 
-    note = _customer_note_once_the_worker_ran(store, order)
+    run_delivery_worker()
 
-    assert note.notification_status == "failed"
-    assert "no customer email" in note.notification_error
+    note.refresh_from_db()
+    assert (note.notification_status, note.notification_attempts) == ("failed", 1)
+    assert note.notification_error == (
+        "The order has no customer email address: add one to the order, then resend the note."
+    )
+    assert note.notification_next_attempt_at is None
     assert mail.outbox == []
 
 
@@ -218,4 +193,5 @@ def test_a_retried_note_post_with_the_same_key_adds_one_note(client, order):
 
     assert again.content == first.content
     assert OrderNote.objects.count() == 1
-    assert DBTaskResult.objects.count() == 1
+    run_delivery_worker()
+    assert len(mail.outbox) == 1

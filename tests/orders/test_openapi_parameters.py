@@ -3,8 +3,10 @@ added to the filter set, or a parameter the parsing learns, cannot go undocument
 
 import pytest
 
+from orders.api.events import EVENT_LIST_PARAMETERS
 from orders.api.params import AUTH_PARAMETERS, COUNT_PARAMETERS, DETAIL_PARAMETERS, LIST_PARAMETERS
 from orders.filters import FILTER_PARAMETERS, OrderFilterSet
+from webhooks.api.views import DELIVERY_LIST_PARAMETERS, ENDPOINT_LIST_PARAMETERS
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,13 @@ def documented_query_parameters(document, path: str, method: str) -> set[str]:
         ("/v1/stores/{store_id}/orders", "get", LIST_PARAMETERS),
         ("/v1/orders/count", "get", COUNT_PARAMETERS),
         ("/v1/orders/{order_id}", "get", DETAIL_PARAMETERS),
+        ("/v1/events", "get", EVENT_LIST_PARAMETERS),
+        ("/v1/events/{event_id}", "get", AUTH_PARAMETERS),
+        ("/v1/webhook-endpoints", "get", ENDPOINT_LIST_PARAMETERS),
+        ("/v1/stores/{store_id}/webhook-endpoints", "get", ENDPOINT_LIST_PARAMETERS),
+        ("/v1/webhook-endpoints/{endpoint_id}", "get", AUTH_PARAMETERS),
+        ("/v1/webhook-endpoints/{endpoint_id}/deliveries", "get", DELIVERY_LIST_PARAMETERS),
+        ("/v1/webhook-deliveries/{delivery_id}", "get", AUTH_PARAMETERS),
     ],
 )
 def test_each_list_parameter_the_api_accepts_is_documented_and_no_other(
