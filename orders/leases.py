@@ -57,7 +57,9 @@ def lease_take(
         return token, []
     # Read back by token alone: a row leased is this worker's to finish, even if it stopped
     # matching `queryset` in between (left out, it would sit unsent until the lease ran out).
-    rows = model.objects.filter(held_by(token)).select_related(*related).order_by(*order_by)
+    rows = model.objects.filter(held_by(token)).order_by(*order_by)
+    if related:
+        rows = rows.select_related(*related)
     return token, list(rows)
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from html.parser import HTMLParser
 from unittest import mock
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.contrib.admin.models import LogEntry
@@ -457,3 +458,13 @@ def indexes_and_constraints(tables: list[str]) -> tuple[set, set]:
         )
         constraints = set(cursor.fetchall())
     return indexes, constraints
+
+
+def subprocess_database_url() -> str:
+    """The database this test runs on, as DATABASE_URL for a worker subprocess."""
+    db = connection.settings_dict
+    host = quote(db["HOST"] or "", safe="")
+    user = quote(db["USER"] or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{user}{password}@{host}{port}/{quote(db['NAME'], safe='')}"

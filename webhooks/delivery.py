@@ -99,10 +99,9 @@ def due_deliveries() -> QuerySet[WebhookDelivery]:
 
 def event_body(event: Event) -> bytes:
     """The event JSON as the feed renders it: these exact bytes are signed."""
-    from orders.api.events import render_event
-    from orders.api.renderers import dumps
+    from orders.api.events import event_json
 
-    return dumps(render_event(event)).encode()
+    return event_json(event).encode()
 
 
 def delivery_headers(delivery: WebhookDelivery, *, body: bytes, at: datetime) -> dict[str, str]:

@@ -22,6 +22,7 @@ from orders.api.fields import PublicIdField, TimestampField
 from orders.api.pagination import PAGING_PARAMETERS, Cursor, PageRequest, list_body, paginate
 from orders.api.params import AUTH_PARAMETERS, check_parameters
 from orders.api.patterns import SPACES, comma_list_pattern, one_of_pattern
+from orders.api.renderers import dumps
 from orders.api.serializers import ObjectTypeField
 from orders.exceptions import InvalidParameters, NotFound, UnacceptableValues
 from orders.filters import DateBoundField
@@ -45,7 +46,7 @@ def register_event_object_shape(object_name: str, shape: type[serializers.Serial
     _OBJECT_SHAPES[object_name] = shape
 
 
-def render_event(event: Event) -> dict[str, Any]:
+def _envelope(event: Event) -> dict[str, Any]:
     return {
         "object": "event",
         "id": event.public_id,
@@ -53,8 +54,18 @@ def render_event(event: Event) -> dict[str, Any]:
         "created_at": TimestampField().to_representation(event.created_at),
         "store_id": Store(pk=event.store_id).public_id,
         "order_id": Order(pk=event.order_id).public_id,
-        "data": event.data,
     }
+
+
+def render_event(event: Event) -> dict[str, Any]:
+    return {**_envelope(event), "data": event.data}
+
+
+def event_json(event: Event) -> str:
+    """The event as JSON text, exactly as the feed prints it, without parsing its stored
+    `data` again: what a webhook delivery sends and signs."""
+    envelope = dumps({**_envelope(event), "data": None})
+    return envelope.removesuffix("null}") + event.data_json + "}"
 
 
 class EventDataSerializer(serializers.Serializer):

@@ -82,9 +82,11 @@ def load_includes(
 def rendered_by_order(rows, serializer_class) -> dict[Any, list[dict]]:
     """Rows (each with an `order_id`) rendered by `serializer_class`, grouped by order id:
     what a loader returns."""
+    rows = list(rows)
     grouped: dict[Any, list[dict]] = defaultdict(list)
-    for row in rows:
-        grouped[row.order_id].append(serializer_class(row).data)
+    # One serializer for all the rows: building one per row costs more than rendering.
+    for row, rendered in zip(rows, serializer_class(rows, many=True).data, strict=True):
+        grouped[row.order_id].append(rendered)
     return grouped
 
 

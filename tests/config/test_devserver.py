@@ -1,8 +1,8 @@
 """scripts/devserver.py, the last step of `make run`: Ctrl+C or SIGTERM stops the server and
 the delivery worker together, promptly, with nothing left running.
 
-The script runs for real (runserver and delivery_worker on a free port, against a SQLite file of
-their own), started in a session of its own as a terminal starts a command. What make
+The script runs for real (runserver on a free port and delivery_worker, against a SQLite
+file of their own), started in a session of its own as a terminal starts a command. What make
 adds around it (make passes SIGTERM on to the script and waits for it) is not run here:
 `make run` seeds a demo store first, which takes longer than this whole file.
 """

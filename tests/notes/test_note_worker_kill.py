@@ -14,15 +14,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from notes.models import OrderNote
 from notes.services import note_create
 from tests.concurrency import requires_postgresql
 from tests.factories import make_customer, make_order
+from tests.helpers import subprocess_database_url
 
 pytestmark = [requires_postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -93,16 +92,6 @@ def serve():
             server.released.set()
         server.shutdown()
         server.server_close()
-
-
-def subprocess_database_url() -> str:
-    """The database this test runs on, as DATABASE_URL for a subprocess."""
-    db = connection.settings_dict
-    host = quote(db["HOST"] or "", safe="")
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from orders.api.events import event_json, render_event
+from orders.api.renderers import dumps
 from orders.models import Event, Scope
 from orders.services import order_transition, order_update
 from tests.concurrency import requires_postgresql, run_concurrently
@@ -522,3 +524,8 @@ def test_reading_by_time_instead_would_have_missed_the_earlier_write_for_good(st
     a_event = Event.objects.get(order_id=early.pk)
     assert a_event.created_at < seen.created_at
     assert not Event.objects.filter(store=store, created_at__gt=bookmark).exists()
+
+
+def test_the_json_a_webhook_signs_is_the_feeds_rendering_byte_for_byte(client, history):
+    for event in Event.objects.all():
+        assert event_json(event) == dumps(render_event(event))

@@ -6,35 +6,23 @@ SQLite test database lives in this process's memory)."""
 import io
 import json
 import re
-from urllib.parse import quote
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from orders.models import Event, LineItem, Order, Store
 from tests.concurrency import requires_postgresql
+from tests.helpers import subprocess_database_url
 from webhooks.benchmark import BENCHMARK_STORE_PREFIX
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 TINY = ["--events", "50", "--latency-events", "25", "--rate", "50", "--idle-sleep", "0.05"]
 
 
-def database_url() -> str:
-    """The test database as DATABASE_URL tells a worker process to use it."""
-    db = connection.settings_dict
-    user = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        user += ":" + quote(db["PASSWORD"])
-    host = quote(db["HOST"] or "", safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{user}@{host}{port}/{quote(db['NAME'])}"
-
-
 @pytest.fixture
 def worker_env(monkeypatch):
     """What the benchmark's workers inherit: the test database, no real mail."""
-    monkeypatch.setenv("DATABASE_URL", database_url())
+    monkeypatch.setenv("DATABASE_URL", subprocess_database_url())
     monkeypatch.setenv("EMAIL_URL", "memory://")
     monkeypatch.setenv("CONN_MAX_AGE", "0")
 

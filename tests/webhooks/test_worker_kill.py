@@ -11,15 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from orders.models import EventType
 from orders.services.events import event_record
 from tests.concurrency import requires_postgresql
 from tests.factories import make_order
+from tests.helpers import subprocess_database_url
 from tests.webhooks.receiver import Reply, start
 from webhooks import services
 from webhooks.models import WebhookDelivery
@@ -33,26 +32,12 @@ PATIENCE = 90
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_database_url() -> str:
-    """The test database, as DATABASE_URL tells a worker process to use it."""
-    db = connection.settings_dict
-    user = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        user += ":" + quote(db["PASSWORD"])
-    host = quote(db["HOST"] or "", safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{user}@{host}{port}/{quote(db['NAME'])}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
-
-
 @contextmanager
 def workers(count: int, tmp_path: Path, **env: str) -> Iterator[list[subprocess.Popen]]:
     """`count` delivery worker processes, stopped (SIGTERM, then SIGKILL) on the way out."""
     environment = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
         "EMAIL_URL": "memory://",
         "CONN_MAX_AGE": "0",

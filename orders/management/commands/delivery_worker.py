@@ -8,7 +8,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from orders.workers import channels
 
@@ -33,21 +33,30 @@ class Command(BaseCommand):
 
     def handle(self, *args, idle_sleep: float, until_idle: bool, **options):
         stopping = []
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stopping.append(True))
+        previous = {
+            signum: signal.signal(signum, lambda *_: stopping.append(True))
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        }
         work = channels()
         self.stderr.write(f"Delivery worker started: {', '.join(work)}.")
-        while not stopping:
-            close_old_connections()
-            done = 0
-            for name, channel in work.items():
-                try:
-                    done += channel()
-                except Exception:  # one bad round must not stop the worker; it retries
-                    logger.exception("The %s channel failed; retrying next round", name)
-                    time.sleep(1)
-            if not done:
-                if until_idle:
-                    break
-                time.sleep(idle_sleep)
+        try:
+            while not stopping:
+                # A long-running worker drops connections the database has closed; run
+                # in-process inside a transaction (a test), the connection is the caller's.
+                if not connection.in_atomic_block:
+                    close_old_connections()
+                done = 0
+                for name, channel in work.items():
+                    try:
+                        done += channel()
+                    except Exception:  # one bad round must not stop the worker; it retries
+                        logger.exception("The %s channel failed; retrying next round", name)
+                        time.sleep(1)
+                if not done:
+                    if until_idle:
+                        break
+                    time.sleep(idle_sleep)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         self.stderr.write("Delivery worker stopped.")

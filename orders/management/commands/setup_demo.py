@@ -19,7 +19,7 @@ DEMO_KEY_NAME = "demo (make run)"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "ordo-demo"
 # Apps whose admin pages the demo login works with.
-DEMO_STAFF_APPS = ["orders", "notes", "refunds"]
+DEMO_STAFF_APPS = ["orders", "notes", "refunds", "webhooks"]
 
 
 class Command(BaseCommand):
@@ -78,6 +78,13 @@ class Command(BaseCommand):
                     "  Seed 003's create (subtotal 72.00, shipping 5.99, tax 7.92, total 85.91):",
                     f'  curl -X POST -H "X-API-Key: {raw_key}" -H "Content-Type: application/json" '
                     f"\\\n    {base}/v1/stores/{store.public_id}/orders -d '{create}'",
+                    "",
+                    "  Webhooks: run a receiver in another terminal, register it (the answer shows",
+                    "  its whsec_ secret once), then work in the admin and watch events arrive:",
+                    "  .venv/bin/python manage.py webhook_receiver --port 9000",
+                    f'  curl -X POST -H "X-API-Key: {raw_key}" -H "Content-Type: application/json" '
+                    f"\\\n    {base}/v1/webhook-endpoints "
+                    """-d '{"url": "http://127.0.0.1:9000/", "events": ["*"]}'""",
                     "",
                 ]
             )
