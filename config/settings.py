@@ -181,7 +181,7 @@ NOTE_EMAIL_RETRY_WINDOW_SECONDS = int(
 )
 # How long a worker holds the emails it took: above a batch's worst case (SMTP timeout 15 s
 # per email); a killed worker's emails go out once it has passed.
-NOTE_EMAIL_LEASE_SECONDS = int(os.environ.get("NOTE_EMAIL_LEASE_SECONDS", "120"))
+NOTE_EMAIL_LEASE_SECONDS = int(os.environ.get("NOTE_EMAIL_LEASE_SECONDS", "600"))
 
 # Webhooks (DESIGN.md "Events and webhooks"). Private, loopback and link-local receivers
 # (and plain http) only where a developer or a test runs one on its own machine.

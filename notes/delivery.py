@@ -33,8 +33,12 @@ MAX_RETRY_DELAY = timedelta(minutes=15)
 # The SMTP backend's timeout (config/settings.py EMAIL_URL): a hung server holds one send
 # this long at most.
 SEND_TIMEOUT = timedelta(seconds=15)
-# Notes one worker takes at once: with every send hanging until its timeout, a batch takes
-# 5 × 15 s, well inside the default 120 s lease.
+# One send is about ten exchanges with the server (connect, EHLO, STARTTLS, AUTH, MAIL,
+# RCPT, DATA, …), each allowed SEND_TIMEOUT: the longest a send can take when the server
+# answers each one at the last moment.
+LONGEST_SEND = SEND_TIMEOUT * 10
+# Notes one worker takes at once. A note is started only with LONGEST_SEND of its lease
+# left (send_due_notes), so the default 600 s lease holds any batch.
 NOTES_PER_BATCH = 5
 
 NO_RECIPIENT = (
@@ -56,7 +60,7 @@ def retry_window() -> timedelta:
 
 
 def lease_duration() -> timedelta:
-    return timedelta(seconds=getattr(settings, "NOTE_EMAIL_LEASE_SECONDS", 120))
+    return timedelta(seconds=getattr(settings, "NOTE_EMAIL_LEASE_SECONDS", 600))
 
 
 def due_notes() -> QuerySet[OrderNote]:
@@ -89,7 +93,7 @@ def send_due_notes() -> int:
     # A send started with less of the lease left than this could outlive it, and another
     # worker could then send the same note (a lease shorter than a send, as tests use,
     # keeps half of it).
-    margin = min(SEND_TIMEOUT, lease_duration() / 2)
+    margin = min(LONGEST_SEND, lease_duration() / 2)
     for position, note in enumerate(notes):
         if timezone.now() + margin > note.lease_expires_at:
             # Hand the rest back rather than race their next owner.

@@ -39,6 +39,11 @@ def _includes(plan: str, required: str) -> bool:
     return rank >= PLAN_ORDER.index(required)
 
 
+def plans_with_feature(feature: str) -> list[str]:
+    """The plans that include `feature`: for queries over many stores at once."""
+    return [plan for plan in PLAN_ORDER if _includes(plan, FEATURE_PLANS[feature].plan)]
+
+
 def store_has_feature(store: Store, feature: str) -> bool:
     """Whether `store`'s plan includes `feature` (a key of FEATURE_PLANS)."""
     return _includes(store.plan, FEATURE_PLANS[feature].plan)

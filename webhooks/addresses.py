@@ -9,7 +9,7 @@ here, never to one the HTTP library resolves again afterwards.
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
@@ -39,6 +39,10 @@ class Target:
         """The Host header the URL implies (the connection itself goes to `address`)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
+
+
+# What may stand as it is in a path or query (RFC 3986), "%" included: it starts an escape.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 def private_urls_allowed() -> bool:
@@ -87,7 +91,11 @@ def resolve_target(url: str) -> Target:
     not only the one used: the next lookup may well return another."""
     check_url_form(url)
     parts = urlsplit(url)
-    host = parts.hostname
+    try:
+        # The name as DNS and the Host header know it: "bücher.example" is xn--bcher-kva.
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UnsafeUrl(f"The host name {parts.hostname} is not a valid domain name.") from None
     port = parts.port or DEFAULT_PORTS[parts.scheme]
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -106,7 +114,9 @@ def resolve_target(url: str) -> Target:
                 f"{host} resolves to {private[0]}, a private, loopback or link-local "
                 "address; webhooks go to public addresses only."
             )
-    path = parts.path or "/"
+    # Percent-encoded as HTTP needs it: a space or "café" in a path cannot go on the wire as
+    # it is. What is already encoded stays as it is.
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
-        path = f"{path}?{parts.query}"
+        path = f"{path}?{quote(parts.query, safe=_PATH_SAFE + '?')}"
     return Target(scheme=parts.scheme, host=host, port=port, path=path, address=str(addresses[0]))

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from orders.leases import lease_release, lease_take
 from orders.models import Event
+from orders.plans import WEBHOOKS, plans_with_feature
 from webhooks.addresses import Target, UnsafeUrl, resolve_target
 from webhooks.models import RESPONSE_BODY_LIMIT, WebhookDelivery, WebhookEndpoint
 from webhooks.outcomes import Outcome, record_outcomes
@@ -82,7 +83,8 @@ def deliveries_per_thread() -> int:
 
 def due_deliveries() -> QuerySet[WebhookDelivery]:
     """Pending deliveries of enabled endpoints whose time has come and that wait for no
-    earlier delivery of the same order to the same endpoint."""
+    earlier delivery of the same order to the same endpoint. A store whose plan lost
+    webhooks keeps its waiting deliveries for when it has them again."""
     now = timezone.now()
     earlier_pending = WebhookDelivery.objects.filter(
         endpoint_id=OuterRef("endpoint_id"),
@@ -94,6 +96,7 @@ def due_deliveries() -> QuerySet[WebhookDelivery]:
         status=WebhookDelivery.Status.PENDING,
         next_attempt_at__lte=now,
         endpoint__status=WebhookEndpoint.Status.ENABLED,
+        endpoint__store__plan__in=plans_with_feature(WEBHOOKS),
     ).exclude(Exists(earlier_pending))
 
 

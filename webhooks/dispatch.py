@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.db import transaction
 
 from orders.models.event import event_types_matching
+from orders.plans import WEBHOOKS, plans_with_feature
 from orders.selectors import events_settled
 from webhooks.models import DispatchCursor, WebhookDelivery, WebhookEndpoint
 
@@ -44,8 +45,10 @@ def dispatch_events(*, batch: int = DISPATCH_BATCH) -> int:
         if not events:
             return 0
         endpoints = defaultdict(list)
+        # A store moved to a plan without webhooks gets no more deliveries.
         for endpoint in WebhookEndpoint.objects.filter(
-            store_id__in={event.store_id for event in events}
+            store_id__in={event.store_id for event in events},
+            store__plan__in=plans_with_feature(WEBHOOKS),
         ).only("id", "store_id", "events", "created_at"):
             endpoints[endpoint.store_id].append((endpoint, event_types_matching(endpoint.events)))
         deliveries = []

@@ -201,30 +201,29 @@ def deliveries_replay(
     if statuses is None:
         raise InvalidParameters({"status": "status must be failed, succeeded, pending or all."})
     now = timezone.now()
-    deliveries = list(
-        WebhookDelivery.objects.select_for_update()
-        .filter(store=store, endpoint=endpoint, created_at__gte=since, status__in=statuses)
-        .order_by("sequence")
+    # One UPDATE, no rows read into memory; those being sent at this moment are left to
+    # the worker sending them.
+    return (
+        WebhookDelivery.objects.filter(
+            store=store, endpoint=endpoint, created_at__gte=since, status__in=statuses
+        )
+        .exclude(lease_expires_at__gt=now)
+        .update(**_REQUEUED, next_attempt_at=now)
     )
-    # Those being sent at this moment are left to the worker sending them.
-    deliveries = [delivery for delivery in deliveries if not _being_sent(delivery, now=now)]
-    for delivery in deliveries:
-        _requeue(delivery, now=now)
-    WebhookDelivery.objects.bulk_update(
-        deliveries,
-        ["status", "next_attempt_at", "first_attempt_at"],
-    )
-    return len(deliveries)
 
 
 def _being_sent(delivery: WebhookDelivery, *, now: datetime) -> bool:
     return delivery.lease_expires_at is not None and delivery.lease_expires_at > now
 
 
+# A requeued delivery starts over: a fresh retry window and backoff from its first wait.
+_REQUEUED = {"status": WebhookDelivery.Status.PENDING, "first_attempt_at": None, "attempts": 0}
+
+
 def _requeue(delivery: WebhookDelivery, *, now: datetime) -> None:
-    delivery.status = WebhookDelivery.Status.PENDING
+    for field, value in _REQUEUED.items():
+        setattr(delivery, field, value)
     delivery.next_attempt_at = now
-    delivery.first_attempt_at = None
 
 
 __all__ = [

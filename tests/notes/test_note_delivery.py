@@ -30,6 +30,12 @@ SMTP_DOWN = "SMTPServerDisconnected: Connection unexpectedly closed"
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def lease_of_two_minutes(settings):
+    """The lease these tests count in (the default is 600 s)."""
+    settings.NOTE_EMAIL_LEASE_SECONDS = 120
+
+
 @pytest.fixture
 def order(store):
     customer = make_customer(store=store, name="Jane Cooper", email="jane@example.com")

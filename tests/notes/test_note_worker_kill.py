@@ -19,9 +19,13 @@ import pytest
 
 from notes.models import OrderNote
 from notes.services import note_create
+from orders.models import Event
+from orders.services import order_update
 from tests.concurrency import requires_postgresql
 from tests.factories import make_customer, make_order
 from tests.helpers import subprocess_database_url
+from tests.webhooks.receiver import start as webhook_receiver
+from webhooks.services import endpoint_create
 
 pytestmark = [requires_postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -100,20 +104,21 @@ def start_worker(tmp_path):
     every one still running is killed at the end."""
     processes, logs = [], []
 
-    def start(smtp_port: int, *args: str) -> subprocess.Popen:
+    def start(smtp_port: int, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         log = (tmp_path / f"worker-{len(processes)}.log").open("w")
         logs.append(log)
-        env = {
+        environment = {
             **os.environ,
             "DATABASE_URL": subprocess_database_url(),
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "NOTE_EMAIL_LEASE_SECONDS": str(LEASE_SECONDS),
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         }
         process = subprocess.Popen(
             [sys.executable, "manage.py", "delivery_worker", "--idle-sleep", "0.05", *args],
             cwd=BASE_DIR,
-            env=env,
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -130,8 +135,8 @@ def start_worker(tmp_path):
         log.close()
 
 
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
+def wait_for(condition, what: str, *, seconds: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.05)
@@ -170,3 +175,32 @@ def test_a_worker_killed_mid_send_leaves_the_note_to_the_next_worker(store, serv
     third = start_worker(working.server_address[1], "--until-idle")
     assert third.wait(WAIT_SECONDS) == 0, Path(third.log_path).read_text()
     assert len(working.messages) == 1
+
+
+def test_a_hung_mail_server_delays_customer_emails_and_nothing_else(
+    store, serve, start_worker, settings
+):
+    """Each channel of a worker runs on its own thread: while one send hangs, webhooks keep
+    going out (a mail outage must not stall every store's integrations)."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    receiver = webhook_receiver()
+    try:
+        endpoint_create(store=store, url=receiver.url, events=["*"])
+        order = make_order(store=store, customer=make_customer(store=store, email="j@example.com"))
+        note_create(
+            store=store, order=order, content="On its way.", is_internal=False, author="staff",
+        )  # fmt: skip
+        hanging = HangingSmtpServer()
+        worker = start_worker(serve(hanging), env={"WEBHOOK_ALLOW_PRIVATE_URLS": "1"})
+        assert hanging.connected.wait(WAIT_SECONDS), Path(worker.log_path).read_text()
+
+        order_update(store=store, order=order, actor="staff", details={"po_number": "PO-9"})
+
+        changed = Event.objects.get(store=store, type="order.updated").public_id
+        # Well inside the 15 s the hung send takes to time out: nothing waited for it.
+        wait_for(
+            lambda: changed in receiver.event_ids(), "the webhook, while mail hangs", seconds=5
+        )
+        assert OrderNote.objects.get(order=order).notification_status == "pending"
+    finally:
+        receiver.stop()

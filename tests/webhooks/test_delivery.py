@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from orders.exceptions import UnacceptableValues
 from orders.leases import lease_take
-from orders.models import Event, EventType, StoreMembership
+from orders.models import Event, EventType, Store, StoreMembership
 from orders.services.events import event_record
 from tests.factories import make_order, make_shipping_method, make_tax_rate, make_variant
 from tests.helpers import (
@@ -31,6 +31,7 @@ from tests.helpers import (
 )
 from tests.webhooks.receiver import Reply, start
 from webhooks import delivery, services
+from webhooks.addresses import resolve_target
 from webhooks.delivery import deliver_due
 from webhooks.dispatch import dispatch_events
 from webhooks.models import RESPONSE_BODY_LIMIT, WebhookDelivery, WebhookEndpoint
@@ -412,6 +413,24 @@ def test_an_endpoint_created_after_an_event_does_not_get_it(store, receiver):
     assert not WebhookDelivery.objects.filter(event=before).exists()
 
 
+def test_a_store_moved_to_the_free_plan_gets_no_more_webhooks(store, receiver):
+    order = make_order(store=store)
+    subscribe(store, receiver)
+    store.plan = Store.Plan.FREE
+    store.save(update_fields=["plan"])
+    (while_free,) = order_events(store, order, 1)
+
+    work()
+
+    assert receiver.event_ids() == []
+    assert not WebhookDelivery.objects.filter(event=while_free).exists()
+    store.plan = Store.Plan.PREMIUM
+    store.save(update_fields=["plan"])
+    (premium_again,) = order_events(store, order, 1)
+    work()
+    assert receiver.event_ids() == [premium_again.public_id]
+
+
 def test_another_stores_events_go_to_none_of_this_stores_endpoints(store, other_store, receiver):
     subscribe(store, receiver)
     (mine,) = order_events(store, make_order(store=store), 1)
@@ -619,3 +638,9 @@ def test_outcomes_recorded_together_keep_the_endpoints_health_in_time_order(stor
         "succeeded", 1, "pending", 1
     )  # fmt: skip
     assert record_outcomes([(one, ok)], token=token) == 0  # the lease is no longer held
+
+
+def test_a_path_or_query_outside_ascii_is_percent_encoded_for_the_wire():
+    target = resolve_target("http://127.0.0.1:9000/hooks/café d?q=ü&already=%20")
+
+    assert target.path == "/hooks/caf%C3%A9%20d?q=%C3%BC&already=%20"

@@ -301,7 +301,6 @@ def test_a_free_store_is_told_webhooks_need_premium_on_every_route(free_store):
         ("post", ENDPOINTS, {"url": URL, "events": ["*"]}),
         ("get", f"{ENDPOINTS}/{hook.public_id}", None),
         ("patch", f"{ENDPOINTS}/{hook.public_id}", {"description": "x"}),
-        ("delete", f"{ENDPOINTS}/{hook.public_id}", None),
         ("post", f"{ENDPOINTS}/{hook.public_id}/rotate-secret", None),
         ("get", f"{ENDPOINTS}/{hook.public_id}/deliveries", None),
         ("post", f"{ENDPOINTS}/{hook.public_id}/replay", {"since": "2026-01-01"}),
@@ -316,6 +315,9 @@ def test_a_free_store_is_told_webhooks_need_premium_on_every_route(free_store):
         assert "premium" in error["message"]
     assert WebhookEndpoint.objects.filter(store=free_store).count() == 1
     assert WebhookEndpoint.objects.get(pk=hook.pk).secret == hook.secret
+    # What it can no longer use, it can still remove.
+    assert client.delete(f"{ENDPOINTS}/{hook.public_id}").status_code == 204
+    assert not WebhookEndpoint.objects.filter(store=free_store).exists()
 
 
 def test_a_key_without_manage_webhooks_is_refused(store, endpoint):

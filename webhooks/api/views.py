@@ -53,11 +53,13 @@ DELIVERY_STATUS_PARAMETER = docs.query_parameter(
 class WebhookView(StoreScopedView):
     """A webhooks route: the `manage:webhooks` scope, and a plan that includes webhooks.
     A free store is told so on every route, reads too, so it learns to upgrade rather
-    than seeing an empty list."""
+    than seeing an empty list; only DELETE is left to it, so a store moved to the free
+    plan can still remove what it no longer gets."""
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        require_feature(store=self.store, feature=WEBHOOKS)
+        if request.method != "DELETE":
+            require_feature(store=self.store, feature=WEBHOOKS)
 
 
 class EndpointScopedView(WebhookView):
