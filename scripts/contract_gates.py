@@ -161,6 +161,9 @@ def _app_env(database_url: str) -> dict[str, str]:
         EMAIL_URL="memory://",
         DEBUG="0",
         PYTHONUNBUFFERED="1",
+        # runserver answers each request on a new thread: a persistent connection would be
+        # left behind by every one, and thousands of requests run PostgreSQL out of them.
+        CONN_MAX_AGE="0",
     )
     if not env.get("SECRET_KEY") and not (BASE_DIR / ".env").exists():
         # A loopback server that lives for this run only.
