@@ -18,7 +18,7 @@ from datetime import datetime
 
 from orders.demo import OrderExtension, SeededEvent, SeededOrder, money_text
 from orders.models import EventType, Order, Store
-from orders.services import event_render
+from refunds.api.serializers import RefundSerializer
 from refunds.models import Refund, RefundLine
 from refunds.selectors import refunds_of
 
@@ -77,7 +77,8 @@ def seeded_refund_events(store: Store, since: datetime) -> Iterator[SeededEvent]
                     at=refund.created_at,
                     type=EventType.REFUND_CREATED,
                     order_id=refund.order_id,
-                    object=event_render(store, refund),
+                    # Loaded by refunds_of as the refunds route loads them: render as is.
+                    object=dict(RefundSerializer(refund).data),
                     previous_attributes={},
                 )
 
