@@ -40,6 +40,11 @@ class Target:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
 
+    @property
+    def connection_key(self) -> tuple[str, str, int, str]:
+        """What a kept connection can serve: the same address, port, scheme and TLS host."""
+        return (self.scheme, self.address, self.port, self.host)
+
 
 # What may stand as it is in a path or query (RFC 3986), "%" included: it starts an escape.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -199,11 +199,14 @@ class Fixture:
 
 @contextmanager
 def delivery_workers(
-    count: int, *, log_dir: Path, extra_args: list[str]
+    count: int, *, log_dir: Path, extra_args: list[str], env: Mapping[str, str] | None = None
 ) -> Iterator[list[subprocess.Popen]]:
-    """`count` `manage.py delivery_worker` processes on this database, allowed to deliver to
-    loopback receivers; started once each says so, stopped (SIGTERM, then SIGKILL) after."""
-    env = {**os.environ, "WEBHOOK_ALLOW_PRIVATE_URLS": "1", "PYTHONUNBUFFERED": "1"}
+    """`count` `manage.py delivery_worker` processes on this database (or the one `env`
+    names), allowed to deliver to loopback receivers; started once each says so, stopped
+    (SIGTERM, then SIGKILL) after."""
+    env = {
+        **os.environ, "WEBHOOK_ALLOW_PRIVATE_URLS": "1", "PYTHONUNBUFFERED": "1", **(env or {})
+    }  # fmt: skip
     manage = Path(settings.BASE_DIR) / "manage.py"
     processes: list[subprocess.Popen] = []
     logs = []

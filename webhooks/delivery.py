@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
+from orders.api.events import event_json
 from orders.leases import lease_release, lease_take
 from orders.models import Event
 from orders.plans import WEBHOOKS, plans_with_feature
@@ -102,8 +103,6 @@ def due_deliveries() -> QuerySet[WebhookDelivery]:
 
 def event_body(event: Event) -> bytes:
     """The event JSON as the feed renders it: these exact bytes are signed."""
-    from orders.api.events import event_json
-
     return event_json(event).encode()
 
 
@@ -206,8 +205,7 @@ class Sender:
 
     def _connection(self, target: Target) -> tuple[_Connection, bool]:
         """A kept connection to `target` (and True), or a new one (and False)."""
-        key = (target.scheme, target.address, target.port, target.host)
-        connection = self._kept().pop(key, None)
+        connection = self._kept().pop(target.connection_key, None)
         if connection is not None:
             if connection.idle_and_open():
                 return connection, True
@@ -216,7 +214,7 @@ class Sender:
 
     def _keep(self, target: Target, connection: _Connection) -> None:
         kept = self._kept()
-        kept[(target.scheme, target.address, target.port, target.host)] = connection
+        kept[target.connection_key] = connection
         while len(kept) > KEPT_CONNECTIONS:
             _, oldest = kept.popitem(last=False)
             oldest.close()

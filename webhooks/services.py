@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.exceptions import InvalidParameters, OrdoError, UnacceptableValues
+from orders.leases import lease_free
 from orders.models import Store
 from orders.models.event import EVENT_TYPE_PATTERNS, event_types_matching
 from orders.plans import WEBHOOKS, require_feature
@@ -207,7 +208,7 @@ def deliveries_replay(
         WebhookDelivery.objects.filter(
             store=store, endpoint=endpoint, created_at__gte=since, status__in=statuses
         )
-        .exclude(lease_expires_at__gt=now)
+        .filter(lease_free(now))
         .update(**_REQUEUED, next_attempt_at=now)
     )
 

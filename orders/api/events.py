@@ -19,7 +19,7 @@ from orders import selectors
 from orders.api import docs
 from orders.api.base import StoreScopedView
 from orders.api.fields import PublicIdField, TimestampField
-from orders.api.pagination import PAGING_PARAMETERS, Cursor, PageRequest, list_body, paginate
+from orders.api.pagination import PAGING_PARAMETERS, Cursor, paged_list_body
 from orders.api.params import AUTH_PARAMETERS, check_parameters
 from orders.api.patterns import SPACES, comma_list_pattern, one_of_pattern
 from orders.api.renderers import dumps
@@ -244,18 +244,15 @@ class EventListView(StoreScopedView):
         filters, understood = _event_filters(params, store=self.store)
         if "starting_after" in params:
             params = _resume_after(params, sort=sort, store=self.store)
-        page_request = PageRequest.parse(params, sort=sort, model=Event)
         events = selectors.events_settled(store=self.store).filter(**filters)
-        page = paginate(events.order_by(*sort.order_by()), page_request, sort=sort)
-        # A cursor page never counts (PageRequest); an estimate of events is their count.
-        total = None if page_request.count == "none" else events.count()
-        meta = {
-            "filters": understood,
-            "sort": "-created_at" if sort is _NEWEST_FIRST else "created_at",
-            "timings_ms": {"total": round((time.perf_counter() - started) * 1000, 2)},
-        }
-        body = list_body(
-            data=[render_event(e) for e in page.rows], page=page, total=total, meta=meta
+        body = paged_list_body(
+            events.order_by(*sort.order_by()),
+            params,
+            sort=sort,
+            render=lambda rows: [render_event(event) for event in rows],
+            filters=understood,
+            sort_label="-created_at" if sort is _NEWEST_FIRST else "created_at",
+            started=started,
         )
         return Response(body)
 

@@ -18,7 +18,8 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -287,3 +288,29 @@ def list_body(
         "pagination": pagination,
         "meta": {**meta, "pagination": pagination},
     }
+
+
+def paged_list_body(
+    rows: QuerySet,
+    params: Mapping[str, str],
+    *,
+    sort: SortKey,
+    render: Callable[[list], list],
+    filters: Mapping[str, Any],
+    sort_label: str,
+    started: float,
+) -> dict:
+    """The list envelope of the page of `rows` (already in `sort` order) that `params`
+    ask for, with `meta` saying the filters and sort understood and the time taken since
+    `started` (time.perf_counter()). Counted on page and offset paging; a cursor page or
+    count=none is not, and an estimate here is the count (these lists are a store's own,
+    never millions of orders)."""
+    request = PageRequest.parse(params, sort=sort, model=rows.model)
+    page = paginate(rows, request, sort=sort)
+    total = None if request.count == "none" else rows.count()
+    meta = {
+        "filters": dict(filters),
+        "sort": sort_label,
+        "timings_ms": {"total": round((time.perf_counter() - started) * 1000, 2)},
+    }
+    return list_body(data=render(page.rows), page=page, total=total, meta=meta)

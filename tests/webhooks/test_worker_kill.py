@@ -3,10 +3,8 @@ on the test database, one killed with SIGKILL in the middle of a delivery, and s
 sharing one stream of events. PostgreSQL only (row locks, SKIP LOCKED, concurrent
 connections)."""
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +19,7 @@ from tests.factories import make_order
 from tests.helpers import subprocess_database_url
 from tests.webhooks.receiver import Reply, start
 from webhooks import services
+from webhooks.benchmark import delivery_workers
 from webhooks.models import WebhookDelivery
 
 pytestmark = [requires_postgresql, pytest.mark.django_db(transaction=True)]
@@ -34,39 +33,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def workers(count: int, tmp_path: Path, **env: str) -> Iterator[list[subprocess.Popen]]:
-    """`count` delivery worker processes, stopped (SIGTERM, then SIGKILL) on the way out."""
+    """`count` delivery worker processes on the test database, stopped (SIGTERM, then
+    SIGKILL) on the way out."""
     environment = {
-        **os.environ,
         "DATABASE_URL": subprocess_database_url(),
-        "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
         "EMAIL_URL": "memory://",
         "CONN_MAX_AGE": "0",
         **env,
     }
-    processes = []
-    try:
-        for _ in range(count):
-            log = (tmp_path / f"worker-{len(processes)}.log").open("w")
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "manage.py", "delivery_worker", "--idle-sleep", "0.05"],
-                    cwd=ROOT,
-                    env=environment,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+    with delivery_workers(
+        count, log_dir=tmp_path, extra_args=["--idle-sleep", "0.05"], env=environment
+    ) as processes:
         yield processes
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from orders.api import docs
 from orders.api.base import StoreScopedView, validated
 from orders.api.idempotent import idempotent
-from orders.api.pagination import PAGING_PARAMETERS, PageRequest, list_body, paginate
+from orders.api.pagination import PAGING_PARAMETERS, paged_list_body
 from orders.api.params import AUTH_PARAMETERS, check_parameters
 from orders.api.patterns import one_of_pattern
 from orders.exceptions import InvalidParameters
@@ -84,18 +84,17 @@ class DeliveryScopedView(WebhookView):
 def _page_response(
     rows: QuerySet, params: dict[str, str], *, sort: SortKey, shape, filters: dict, started: float
 ) -> Response:
-    """One page of `rows` (in `sort` order) in the list envelope, counted unless the client
-    pages by cursor or asked count=none."""
-    page_request = PageRequest.parse(params, sort=sort, model=rows.model)
-    page = paginate(rows, page_request, sort=sort)
-    total = None if page_request.count == "none" else rows.count()
-    meta = {
-        "filters": filters,
-        "sort": sort.label,
-        "timings_ms": {"total": round((time.perf_counter() - started) * 1000, 2)},
-    }
-    data = shape(page.rows, many=True).data
-    return Response(list_body(data=data, page=page, total=total, meta=meta))
+    """One page of `rows` (in `sort` order) in the list envelope."""
+    body = paged_list_body(
+        rows,
+        params,
+        sort=sort,
+        render=lambda page_rows: shape(page_rows, many=True).data,
+        filters=filters,
+        sort_label=sort.label,
+        started=started,
+    )
+    return Response(body)
 
 
 def _no_body(request: Request) -> None:
