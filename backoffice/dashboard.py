@@ -12,7 +12,6 @@ from django.urls import reverse
 from orders.models import Order, OrderStatus, Store
 from orders.selectors import (
     DailySales,
-    RowCount,
     daily_sales,
     latest_orders,
     order_status_counts,
@@ -25,7 +24,7 @@ DAYS = 30
 class StatusCount:
     status: str
     label: str
-    count: RowCount
+    count: int
     url: str
 
 

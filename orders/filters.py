@@ -330,6 +330,15 @@ class OrderFilterSet(django_filters.FilterSet):
         form.tz = self.store.tzinfo
         return form
 
+    def get_form_class(self):
+        """django-filter builds a new form class from the filters on every request (every
+        list and count); they are the same every time, so the class is built once. Each
+        form still gets its own copies of the fields (Django's Form does that)."""
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def understood(self) -> dict[str, Any]:
         """The filters given, as Ordo read them (seed 004's meta.filters): aliases resolved,
         lists split, ids and dates normalised.

@@ -12,16 +12,25 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField, Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models import BooleanField, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
 from orders.exceptions import InvalidParameters, NotFound
-from orders.filters import OrderFilterSet
+from orders.filters import FILTER_PARAMETERS, OrderFilterSet
 from orders.ids import parse_public_id
-from orders.models import Event, Fulfillment, LineItem, Order, OrderStatus, Store
-from orders.models.base import MONEY
+from orders.models import (
+    Event,
+    Fulfillment,
+    LineItem,
+    Order,
+    OrderCount,
+    OrderStatus,
+    SalesPeriod,
+    Store,
+)
 from orders.pricing import to_cents
 
 # Public sort names and the column each orders by.
@@ -78,14 +87,80 @@ def order_list(*, filters: OrderFilterSet, sort: SortKey) -> QuerySet[Order]:
     return filters.qs.order_by(*sort.order_by())
 
 
+# Filters the store's kept counts answer without reading orders (orders.models.figures);
+# filter_on only names the column dates bound.
+_COUNTED_FILTERS = frozenset({"status", "payment_status", "filter_on"})
+
+
 def order_count(*, filters: OrderFilterSet) -> int:
+    """How many orders match `filters`: exactly, and for no filters or only status and
+    payment status (what dashboards poll) from the store's kept counts, whatever its size;
+    other filters count the matching rows."""
+    given = filters.understood()
+    if set(given) <= _COUNTED_FILTERS:
+        return kept_order_count(
+            store=filters.store,
+            statuses=_listed(given.get("status")),
+            payment_statuses=_listed(given.get("payment_status")),
+        )
     return filters.qs.order_by().count()
+
+
+def _listed(values: list[str] | None) -> list[str] | None:
+    return None if not values or "all" in values else values
+
+
+def order_count_matching(*, store: Store, params: Mapping[str, str]) -> int:
+    """How many of the store's orders match the list's filters in `params` (the count
+    endpoint). No filters, or only status and payment status (what dashboards poll many
+    times a minute), are read from the kept counts without building the filter set: the
+    same fields check the values, so a bad one is the same 400."""
+    given = {name for name in params if name in FILTER_PARAMETERS}
+    if not given <= {"status", "payment_status"}:
+        return order_count(filters=order_filters(store=store, params=params))
+    cleaned, errors = {}, {}
+    for name in ("status", "payment_status"):  # the filter set's order, for the same 400
+        if name not in given:
+            continue
+        try:
+            cleaned[name] = OrderFilterSet.base_filters[name].field.clean(params[name])
+        except ValidationError as error:
+            errors[name] = list(error.messages)
+    if errors:
+        raise InvalidParameters.naming_fields(errors)
+    return kept_order_count(
+        store=store,
+        statuses=_listed(cleaned.get("status")),
+        payment_statuses=_listed(cleaned.get("payment_status")),
+    )
+
+
+def kept_order_count(
+    *, store: Store, statuses: list[str] | None = None, payment_statuses: list[str] | None = None
+) -> int:
+    """The store's orders in any of `statuses` and of `payment_statuses` (None: any), from
+    its kept counts: one read of a few dozen rows. In SQL: it is read far more often than
+    any other figure, and the ORM's compiling would cost more than the read."""
+    table = connection.ops.quote_name(OrderCount._meta.db_table)
+    store_id = OrderCount._meta.get_field("store").get_db_prep_value(store.pk, connection)
+    conditions, params = ["store_id = %s"], [store_id]
+    for column, values in (("status", statuses), ("payment_status", payment_statuses)):
+        if values is not None:
+            conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+    # The table name is the model's own and every value is a parameter.
+    sql = f"SELECT COALESCE(SUM(orders), 0) FROM {table} WHERE {' AND '.join(conditions)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
 
 
 def order_count_estimate(*, filters: OrderFilterSet) -> tuple[int, bool]:
     """(how many orders match, whether that is an estimate): PostgreSQL's planner estimate
     for the filtered query (no rows read: constant time on any store), the exact count on
-    databases that cannot estimate."""
+    databases that cannot estimate. What the store's kept counts answer is exact."""
+    if set(filters.understood()) <= _COUNTED_FILTERS:
+        return order_count(filters=filters), False
     queryset = filters.qs.order_by()
     if connection.vendor != "postgresql":
         return queryset.count(), False
@@ -109,16 +184,29 @@ def order_items(*, store: Store, order: Order) -> QuerySet[LineItem]:
     return LineItem.objects.filter(store=store, order=order).order_by("created_at", "id")
 
 
+def _among(rows: QuerySet, column: str, values: list[Any]) -> QuerySet:
+    """`rows` whose `column` is one of `values`. On PostgreSQL that is one array parameter
+    (`= ANY(%s)`), not a placeholder per value: for a page of 250 orders the query is
+    about a millisecond cheaper to build, quote and parse."""
+    if connection.vendor != "postgresql":
+        return rows.filter(**{f"{column}__in": values})
+    quote = connection.ops.quote_name
+    condition = f"{quote(rows.model._meta.db_table)}.{quote(column)} = ANY(%s)"
+    return rows.filter(RawSQL(condition, [values], output_field=BooleanField()))
+
+
 def line_items_of(*, store: Store, orders: Iterable[Order]) -> QuerySet[LineItem]:
     """The line items of `orders`, each order's in the order they were bought."""
-    return LineItem.objects.filter(store=store, order__in=[o.pk for o in orders]).order_by(
+    items = LineItem.objects.filter(store=store)
+    return _among(items, "order_id", [o.pk for o in orders]).order_by(
         "order_id", "created_at", "id"
     )
 
 
 def fulfillments_of(*, store: Store, orders: Iterable[Order]) -> QuerySet[Fulfillment]:
     """The shipments of `orders`, each order's oldest first."""
-    return Fulfillment.objects.filter(store=store, order__in=[o.pk for o in orders]).order_by(
+    fulfillments = Fulfillment.objects.filter(store=store)
+    return _among(fulfillments, "order_id", [o.pk for o in orders]).order_by(
         "order_id", "created_at", "id"
     )
 
@@ -141,20 +229,23 @@ def status_history(*, store: Store, order_ids: Iterable[Any]) -> dict[Any, list[
     changed (edits of other fields) are skipped.
     """
     rows = (
-        Order.history.model.objects.filter(store=store, id__in=list(order_ids))
+        _among(Order.history.model.objects.filter(store=store), "id", list(order_ids))
         .order_by("id", "history_date", "history_id")
         .values_list(
             "id", "status", "payment_status", "changed_by", "history_change_reason", "history_date"
         )
     )
     changes: dict[Any, list[StatusChange]] = defaultdict(list)
-    previous: dict[Any, tuple[str, str]] = {}
+    current, before, entries = None, None, []
     for order_id, status, payment_status, changed_by, reason, at in rows:
-        before = previous.get(order_id)
-        previous[order_id] = (status, payment_status)
-        if before == (status, payment_status):
+        state = (status, payment_status)
+        # Rows come order by order, so each needs only the one before it; orders are told
+        # apart by the UUID's int (a UUID compares in Python code, an int in C).
+        if order_id.int != current:
+            current, before, entries = order_id.int, None, changes[order_id]
+        elif state == before:
             continue
-        changes[order_id].append(
+        entries.append(
             StatusChange(
                 from_status=before[0] if before else None,
                 to_status=status,
@@ -165,6 +256,7 @@ def status_history(*, store: Store, order_ids: Iterable[Any]) -> dict[Any, list[
                 created_at=at,
             )
         )
+        before = state
     return changes
 
 
@@ -232,11 +324,17 @@ def estimated_count(queryset: QuerySet, *, exact_up_to: int = EXACT_COUNT_UP_TO)
     return RowCount(max(int(plan[0]["Plan"]["Plan Rows"]), counted), is_estimate=True)
 
 
-def order_status_counts(*, store: Store) -> dict[str, RowCount]:
+def order_status_counts(*, store: Store) -> dict[str, int]:
     """How many of the store's orders are in each status (every status, zeros included),
-    the big ones estimated (see estimated_count)."""
-    orders = orders_of(store=store)
-    return {status: estimated_count(orders.filter(status=status)) for status in OrderStatus.values}
+    exactly, from its kept counts."""
+    rows = (
+        OrderCount.objects.filter(store=store)
+        .values("status")
+        .annotate(orders=Sum("orders"))
+        .values_list("status", "orders")
+    )
+    counted = dict(rows)
+    return {status: counted.get(status, 0) for status in OrderStatus.values}
 
 
 @dataclass(frozen=True)
@@ -246,38 +344,26 @@ class DailySales:
     net_sales: Decimal
 
 
-# Orders whose money never changed hands: they count as orders, not as sales.
-NO_SALE_STATUSES = (OrderStatus.CANCELLED, OrderStatus.VOIDED)
-
-
 def daily_sales(*, store: Store, days: int, today: date) -> list[DailySales]:
     """Orders placed and net sales for each of the `days` store-local days up to `today`.
 
     Net sales are order totals less refunds, cancelled and voided orders left out.
-    Days are the store's calendar days; days without orders are zero. One query, a
-    range scan of the (store, placed_at) index.
+    Days are the store's calendar days; days without orders are zero. Read from the
+    store's quarter-hourly sales (orders.models.figures): at most 96 rows a day, whatever
+    the number of orders.
     """
     zone = store.tzinfo
     first_day = today - timedelta(days=days - 1)
     since = datetime.combine(first_day, time.min, tzinfo=zone)
     until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
     rows = (
-        orders_of(store=store)
-        .filter(placed_at__gte=since, placed_at__lt=until)
-        .annotate(day=TruncDate("placed_at", tzinfo=zone))
+        SalesPeriod.objects.filter(store=store, starts_at__gte=since, starts_at__lt=until)
+        .annotate(day=TruncDate("starts_at", tzinfo=zone))
         .order_by()
         .values("day")
-        .annotate(
-            orders=Count("id"),
-            net_sales=Sum(
-                F("total") - F("refunded_amount"),
-                filter=~Q(status__in=NO_SALE_STATUSES),
-                output_field=DecimalField(**MONEY),
-                default=Decimal("0.00"),
-            ),
-        )
+        .annotate(placed=Sum("orders"), net=Sum("net_sales"))
     )
-    by_day = {row["day"]: (row["orders"], to_cents(Decimal(row["net_sales"]))) for row in rows}
+    by_day = {row["day"]: (row["placed"], to_cents(Decimal(row["net"]))) for row in rows}
     return [
         DailySales(day, *by_day.get(day, (0, Decimal("0.00"))))
         for day in (first_day + timedelta(days=n) for n in range(days))

@@ -16,6 +16,7 @@ from orders.models import EventType, LineItem, Order, PaymentStatus, Store, Vari
 from orders.plans import INVENTORY, feature_denied, require_feature, store_has_feature
 from orders.pricing import to_cents
 from orders.services import check_etag, event_record
+from orders.services.figures import figures_apply, order_figures
 from orders.transitions import MONEY_HELD
 from refunds.models import Refund, RefundLine
 
@@ -289,6 +290,7 @@ def refund_create(
     if restock:
         require_feature(store=store, feature=INVENTORY)
     order = Order.objects.select_for_update().get(store=store, pk=order.pk)
+    figures_before = order_figures(order)
     check_etag(order, expected_etag)
     if (not_refundable := _not_refundable(order)) is not None:
         raise not_refundable
@@ -350,6 +352,7 @@ def refund_create(
     set_history_actor(order, actor=actor, reason=reason or f"Refund of {refund_amount}")
     order.save()
     event_record(store=store, type=EventType.REFUND_CREATED, subject=refund, order_id=order.pk)
+    figures_apply(store=store, before=figures_before, after=order_figures(order))
     return refund
 
 

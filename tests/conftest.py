@@ -1,6 +1,10 @@
+import time
+
 import pytest
+from django.core.cache import caches
 
 from orders.models import Store
+from orders.services import api_keys
 from tests.factories import make_api_key, make_store
 from tests.helpers import api_client
 
@@ -10,6 +14,20 @@ def fast_password_hashing(settings):
     # The default hasher spends most of a second per hash by design; the suite creates
     # hundreds of staff users, and what it tests is never the hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_cached_api_keys(monkeypatch):
+    """Every test starts with no API key cached, here or in the shared cache (an earlier
+    test's rows are rolled back, their ids reused on SQLite), and with the copies' clock
+    stopped: a warm key stays warm through the test, so its query counts do not depend on
+    how long it runs. A test that changes a key or store behind the service's back and
+    wants it seen at once calls api_keys.api_key_forget(prefix), or moves copy_clock."""
+    stopped_at = time.time()
+    monkeypatch.setattr(api_keys, "copy_clock", lambda: stopped_at)
+    api_keys.api_keys_forget_local_copies()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from orders.models import (
 )
 from orders.plans import INVENTORY, store_has_feature
 from orders.services import api_key_create
+from orders.services.figures import figures_apply, order_figures
 
 _sequence = itertools.count(1)
 
@@ -118,6 +119,8 @@ def make_order(
     )
     set_history_actor(order, actor="system", reason="Order created")
     order.save()
+    # As order_create does: the store's kept counts and sales include the order.
+    figures_apply(store=store, before=None, after=order_figures(order))
     for index in range(items):
         LineItem.objects.create(
             store=store,

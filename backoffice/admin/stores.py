@@ -5,6 +5,7 @@ import zoneinfo
 import pycountry
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from backoffice.admin.display import badge
 from backoffice.scoping import StoreScopedAdmin
 from orders.models import ApiKey, Order, Scope, Store, StoreMembership
 from orders.services import api_key_create, api_key_revoke
+from orders.services.api_keys import api_key_forget
 
 
 class StoreForm(forms.ModelForm):
@@ -131,6 +133,8 @@ class ApiKeyAdmin(StoreScopedAdmin):
     def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
         if change:
             obj.save(update_fields=["name", "expires_at"])
+            # A new expiry holds at once here; other processes see it within the second.
+            transaction.on_commit(lambda: api_key_forget(obj.prefix))
             return
         api_key, raw_key = api_key_create(
             store=obj.store,

@@ -17,7 +17,7 @@ Where a key may be, and what is refused (ApiKeyAuthentication.presented_key):
 """
 
 import hmac
-from datetime import timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
@@ -28,18 +28,20 @@ from rest_framework.permissions import BasePermission
 from orders.exceptions import InsufficientScope
 from orders.models import ApiKey
 from orders.models.store import API_KEY_LOOKUP_LENGTH, API_KEY_PREFIX, hash_api_key
+from orders.services.api_keys import api_key_for_prefix, api_key_mark_used
 
 SEND_KEY_AS = "Send the key as 'Authorization: Bearer wk_live_…' or in the X-API-Key header."
-
-# last_used_at is for humans ("used 3 minutes ago"); one write a minute is plenty and keeps
-# a busy sync job from turning every read into a write on the key's row.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
 
 MALFORMED_KEY_MESSAGE = (
     "The API key is malformed: keys look like 'wk_live_' followed by 40 characters. "
     "Copy the whole key from the admin's API keys page."
 )
+
+
+def request_time() -> datetime:
+    """The clock a key's expiry (and last use) is read against; one place for the tests to
+    move it."""
+    return timezone.now()
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -84,18 +86,16 @@ class ApiKeyAuthentication(BaseAuthentication):
 
         if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) < API_KEY_LOOKUP_LENGTH + 16:
             raise AuthenticationFailed(MALFORMED_KEY_MESSAGE)
-        api_key = (
-            ApiKey.objects.select_related("store")
-            .filter(prefix=raw_key[:API_KEY_LOOKUP_LENGTH])
-            .first()
-        )
+        now = request_time()
+        # A warm key comes from memory (orders.services.api_keys): no query, and at most a
+        # second stale. What it says is checked below on every request all the same.
+        api_key = api_key_for_prefix(raw_key[:API_KEY_LOOKUP_LENGTH])
         presented_hash = hash_api_key(raw_key)
         if api_key is None or not hmac.compare_digest(api_key.key_hash, presented_hash):
             raise AuthenticationFailed(
                 "The API key is not valid. Check that it was copied completely, or create a new "
                 "key in the admin."
             )
-        now = timezone.now()
         if api_key.revoked_at is not None:
             raise AuthenticationFailed(
                 "This API key was revoked. Create a new key in the admin and update your client."
@@ -104,24 +104,14 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise AuthenticationFailed(
                 "This API key has expired. Create a new key in the admin and update your client."
             )
-        self._touch(api_key, now)
-        # No Django user stands behind a key; request.auth carries the key (and its store).
+        api_key_mark_used(api_key, now=now)
+        # No Django user stands behind a key; request.auth carries the key (and its store),
+        # this request's own instances.
         return (AnonymousUser(), api_key)
 
     def authenticate_header(self, request) -> str:
         # A non-empty challenge makes DRF answer 401 (not 403) when the key is missing.
         return self.keyword
-
-    @staticmethod
-    def _touch(api_key: ApiKey, now) -> None:
-        stale_before = now - LAST_USED_RESOLUTION
-        if api_key.last_used_at is not None and api_key.last_used_at > stale_before:
-            return
-        # Conditional, so concurrent requests of one key write the row at most once a minute.
-        ApiKey.objects.filter(pk=api_key.pk).exclude(last_used_at__gt=stale_before).update(
-            last_used_at=now
-        )
-        api_key.last_used_at = now
 
 
 class HasApiKeyScope(BasePermission):

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from orders import selectors
 from orders.api import docs
 from orders.api.base import StoreScopedView
-from orders.api.fields import PublicIdField, TimestampField
+from orders.api.fields import PublicIdField, TimestampField, timestamp
 from orders.api.pagination import PAGING_PARAMETERS, Cursor, paged_list_body
 from orders.api.params import AUTH_PARAMETERS, check_parameters
 from orders.api.patterns import SPACES, comma_list_pattern, one_of_pattern
@@ -26,7 +26,7 @@ from orders.api.renderers import dumps
 from orders.api.serializers import ObjectTypeField
 from orders.exceptions import InvalidParameters, NotFound, UnacceptableValues
 from orders.filters import DateBoundField
-from orders.ids import parse_public_id, public_id_pattern
+from orders.ids import format_public_id, parse_public_id, public_id_pattern
 from orders.models import Event, EventType, Order, Scope, Store
 from orders.models.event import EVENT_RETENTION_DAYS, EVENT_TYPE_PATTERNS, event_types_matching
 from orders.selectors import SortKey
@@ -51,9 +51,9 @@ def _envelope(event: Event) -> dict[str, Any]:
         "object": "event",
         "id": event.public_id,
         "type": event.type,
-        "created_at": TimestampField().to_representation(event.created_at),
-        "store_id": Store(pk=event.store_id).public_id,
-        "order_id": Order(pk=event.order_id).public_id,
+        "created_at": timestamp(event.created_at),
+        "store_id": format_public_id(Store.PUBLIC_ID_PREFIX, event.store_id),
+        "order_id": format_public_id(Order.PUBLIC_ID_PREFIX, event.order_id),
     }
 
 
@@ -276,6 +276,7 @@ def register() -> None:
     """Orders and fulfillments in events, rendered as the order and fulfillment routes
     render them (called from OrdersConfig.ready)."""
     from orders.api.includes import OrderWithRelationsSerializer
+    from orders.api.rendering import render_fulfillment
     from orders.api.serializers import FulfillmentSerializer
     from orders.api.views import DETAIL_INCLUDES, render_orders
     from orders.models import Fulfillment
@@ -283,8 +284,6 @@ def register() -> None:
 
     detail = [(name, name) for name in DETAIL_INCLUDES]
     register_event_renderer(Order, lambda store, order: render_orders(store, [order], detail)[0])
-    register_event_renderer(
-        Fulfillment, lambda store, fulfillment: dict(FulfillmentSerializer(fulfillment).data)
-    )
+    register_event_renderer(Fulfillment, lambda store, fulfillment: render_fulfillment(fulfillment))
     register_event_object_shape("order", OrderWithRelationsSerializer)
     register_event_object_shape("fulfillment", FulfillmentSerializer)

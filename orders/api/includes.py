@@ -1,16 +1,18 @@
 """Related lists an order response can carry (`?include=items,fulfillments,…`).
 
 Each include is a loader: given the store and a page of orders it returns
-their related objects, already rendered, in one query — so a list's query
+their related objects, already rendered (by plain functions, exactly as the
+include's documented serializer would), in one query — so a list's query
 count never grows with its length. Other apps add theirs (notes, refunds)
 from their AppConfig.ready(); `orders` never imports them.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from orders import selectors
+from orders.api import rendering
 from orders.api.serializers import (
     FulfillmentSerializer,
     LineItemSerializer,
@@ -20,7 +22,9 @@ from orders.api.serializers import (
 from orders.exceptions import InvalidParameters
 from orders.models import Order, Store
 
-Loader = Callable[[Store, Sequence[Order]], dict[Any, list[dict]]]
+# A loader is given the page's orders (Order instances, or the list's OrderRow: both have
+# `pk`, `id` and every column an order renders) and returns the rendered rows by order id.
+Loader = Callable[[Store, Sequence[Order | rendering.OrderRow]], dict[Any, list[dict]]]
 # (the key in the response, the include's name): `shipments` answers as `shipments`.
 Include = tuple[str, str]
 
@@ -32,8 +36,8 @@ ALIASES = {"shipments": "fulfillments"}
 
 
 def register_include(name: str, loader: Loader, *, shape: type) -> None:
-    """Offer `?include=name`: `loader` renders the rows, each shaped like `shape` (a
-    serializer class, for the document)."""
+    """Offer `?include=name`: `loader` renders the rows, each exactly as `shape` (a
+    serializer class, for the document) would render it."""
     _LOADERS[name] = loader
     _SHAPES[name] = shape
 
@@ -67,7 +71,7 @@ def parse_includes(value: str | None, *, default: Sequence[str]) -> list[Include
 
 
 def load_includes(
-    includes: Sequence[Include], *, store: Store, orders: Sequence[Order]
+    includes: Sequence[Include], *, store: Store, orders: Sequence[Order | rendering.OrderRow]
 ) -> dict[str, dict[Any, list[dict]]]:
     """Each include's rendered rows by order id, one query per include."""
     if not orders:
@@ -79,35 +83,34 @@ def load_includes(
     return {key: loaded[name] for key, name in includes}
 
 
-def rendered_by_order(rows, serializer_class) -> dict[Any, list[dict]]:
-    """Rows (each with an `order_id`) rendered by `serializer_class`, grouped by order id:
-    what a loader returns."""
-    rows = list(rows)
+def rendered_by_order(rows: Iterable[Any], render: Callable[[Any], dict]) -> dict[Any, list[dict]]:
+    """Rows (each with an `order_id`) rendered by `render`, a plain function (no serializer
+    is built per request), grouped by order id: what a loader returns."""
     grouped: dict[Any, list[dict]] = defaultdict(list)
-    # One serializer for all the rows: building one per row costs more than rendering.
-    for row, rendered in zip(rows, serializer_class(rows, many=True).data, strict=True):
-        grouped[row.order_id].append(rendered)
+    for row in rows:
+        grouped[row.order_id].append(render(row))
     return grouped
 
 
 def _load_items(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
+    items = selectors.line_items_of(store=store, orders=orders)
     return rendered_by_order(
-        selectors.line_items_of(store=store, orders=orders), LineItemSerializer
+        rendering.rows_of(items, rendering.LineItemRow), rendering.render_line_item
     )
 
 
 def _load_fulfillments(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
+    fulfillments = selectors.fulfillments_of(store=store, orders=orders)
     return rendered_by_order(
-        selectors.fulfillments_of(store=store, orders=orders), FulfillmentSerializer
+        rendering.rows_of(fulfillments, rendering.FulfillmentRow),
+        rendering.render_fulfillment,
     )
 
 
 def _load_status_history(store: Store, orders: Sequence[Order]) -> dict[Any, list[dict]]:
     changes = selectors.status_history(store=store, order_ids=[o.pk for o in orders])
-    return {
-        order_id: StatusChangeSerializer(entries, many=True).data
-        for order_id, entries in changes.items()
-    }
+    render = rendering.render_status_change
+    return {order_id: [render(c) for c in entries] for order_id, entries in changes.items()}
 
 
 register_include("items", _load_items, shape=LineItemSerializer)

@@ -240,12 +240,23 @@ class Page:
         return pagination
 
 
-def paginate(queryset: QuerySet, request: PageRequest, *, sort: SortKey) -> Page:
+def paginate(
+    queryset: QuerySet,
+    request: PageRequest,
+    *,
+    sort: SortKey,
+    row: Callable[[Any], Any] | None = None,
+) -> Page:
     """The page of `queryset` (already in `sort` order) that `request` asks for: one query,
-    reading one row beyond the page to learn whether another follows."""
+    reading one row beyond the page to learn whether another follows.
+
+    `row` makes each fetched value (a `values_list` tuple) the page's row, which must
+    answer its sort columns as attributes (the keyset reads them), as OrderRow._make does.
+    """
     if request.cursor is not None:
         queryset = queryset.filter(_after(sort, request.cursor.values))
-    window = list(queryset[request.offset : request.offset + request.per_page + 1])
+    window = queryset[request.offset : request.offset + request.per_page + 1]
+    window = list(window) if row is None else list(map(row, window))
     rows, has_more = window[: request.per_page], len(window) > request.per_page
     next_cursor = Cursor(sort.label, _keyset_values(rows[-1], sort)).encode() if has_more else None
     return Page(rows=rows, request=request, has_more=has_more, next_cursor=next_cursor)

@@ -28,11 +28,16 @@ from orders.api.params import (
     check_parameters,
     order_list_query,
 )
-from orders.api.serializers import (
-    LineItemSerializer,
-    OrderSerializer,
-    StatusChangeSerializer,
+from orders.api.rendering import (
+    LineItemRow,
+    OrderRow,
+    order_rows,
+    render_line_item,
+    render_order,
+    render_status_change,
+    rows_of,
 )
+from orders.api.serializers import LineItemSerializer, StatusChangeSerializer
 from orders.exceptions import NotFound
 from orders.models import Order, PaymentMethod, Scope, Store
 
@@ -58,12 +63,18 @@ def order_response(
     return response
 
 
-def render_orders(store: Store, orders: list[Order], includes: list[Include]) -> list[dict]:
-    data = OrderSerializer(orders, many=True).data
-    related = load_includes(includes, store=store, orders=orders)
-    for order, rendered in zip(orders, data, strict=True):
-        for key, by_order in related.items():
+def render_orders(
+    store: Store, orders: Sequence[Order | OrderRow], includes: Sequence[Include]
+) -> list[dict]:
+    """`orders` (instances, or the list's rows) as the API shows them, with the related
+    lists `includes` name: plain functions, one query per include."""
+    related = list(load_includes(includes, store=store, orders=orders).items())
+    data = []
+    for order in orders:
+        rendered = render_order(order)
+        for key, by_order in related:
             rendered[key] = by_order.get(order.pk, [])
+        data.append(rendered)
     return data
 
 
@@ -105,7 +116,7 @@ class OrderListView(StoreScopedView):
         started = time.perf_counter()
         query = order_list_query(request.query_params, store=self.store)
         orders = selectors.order_list(filters=query.filters, sort=query.sort)
-        page = paginate(orders, query.page, sort=query.sort)
+        page = paginate(order_rows(orders), query.page, sort=query.sort, row=OrderRow._make)
         total, estimated = count_orders(query.filters, mode=query.page.count)
         data = render_orders(self.store, page.rows, query.includes)
         meta = query.meta(store=self.store, started=started)
@@ -157,8 +168,8 @@ class OrderCountView(StoreScopedView):
     )
     def get(self, request: Request, store_id: str | None = None) -> Response:
         params = check_parameters(request.query_params, allowed=COUNT_PARAMETERS)
-        filters = selectors.order_filters(store=self.store, params=params)
-        return Response({"data": {"count": selectors.order_count(filters=filters)}})
+        count = selectors.order_count_matching(store=self.store, params=params)
+        return Response({"data": {"count": count}})
 
 
 class OrderDetailView(OrderScopedView):
@@ -258,7 +269,8 @@ class OrderItemsView(OrderScopedView):
     def get(self, request: Request, order_id: str, store_id: str | None = None) -> Response:
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
         items = selectors.order_items(store=self.store, order=self.order)
-        return Response({"object": "list", "data": LineItemSerializer(items, many=True).data})
+        rows = rows_of(items, LineItemRow)
+        return Response({"object": "list", "data": [render_line_item(item) for item in rows]})
 
 
 class OrderStatusHistoryView(OrderScopedView):
@@ -279,7 +291,7 @@ class OrderStatusHistoryView(OrderScopedView):
         check_parameters(request.query_params, allowed=AUTH_PARAMETERS)
         history = selectors.status_history(store=self.store, order_ids=[self.order.pk])
         changes = history.get(self.order.pk, [])
-        return Response({"object": "list", "data": StatusChangeSerializer(changes, many=True).data})
+        return Response({"object": "list", "data": [render_status_change(c) for c in changes]})
 
 
 class ApiNotFoundView(APIView):

@@ -60,6 +60,7 @@ from orders.demo.stores import (
     store_create,
     store_name,
 )
+from orders.services.figures import figures_rebuild
 
 __all__ = [
     "CATALOG",
@@ -153,4 +154,6 @@ def demo_stores_create(
             seeded_events_write(
                 store=store, recent=orders, since_ms=since_ms, extensions=extensions
             )
+            # Loaded in bulk, past the services that keep the figures as orders change.
+            figures_rebuild(store=store)
     return created

@@ -1,5 +1,6 @@
 from orders.models.catalog import Customer, Product, ShippingMethod, TaxRate, Variant
 from orders.models.event import Event, EventType
+from orders.models.figures import OrderCount, SalesPeriod
 from orders.models.idempotency import IdempotencyKey
 from orders.models.order import Fulfillment, LineItem, Order
 from orders.models.statuses import OrderStatus, PaymentMethod, PaymentStatus
@@ -14,10 +15,12 @@ __all__ = [
     "IdempotencyKey",
     "LineItem",
     "Order",
+    "OrderCount",
     "OrderStatus",
     "PaymentMethod",
     "PaymentStatus",
     "Product",
+    "SalesPeriod",
     "Scope",
     "ShippingMethod",
     "Store",

@@ -26,6 +26,7 @@ from orders.models import (
 from orders.pricing import allocate, tax_rate_for, to_cents
 from orders.services.addresses import AddressInput, address_set
 from orders.services.events import event_record
+from orders.services.figures import figures_apply, order_figures
 from orders.services.stock import stock_reserve
 
 
@@ -137,6 +138,7 @@ def order_create(
         )
     )
     event_record(store=store, type=EventType.ORDER_CREATED, subject=order, order_id=order.pk)
+    figures_apply(store=store, before=None, after=order_figures(order))
     return order
 
 
@@ -209,7 +211,9 @@ def _resolve_variants(*, store: Store, lines: Sequence[LineRequest]) -> dict[UUI
 
 def _take_order_number(*, store: Store) -> int:
     """The store's next order number. Locks the store row until commit, so numbers are
-    consecutive and a rolled-back order never burns one."""
-    locked = Store.objects.select_for_update().only("next_order_number").get(pk=store.pk)
+    consecutive and a rolled-back order never burns one. The lock is FOR NO KEY UPDATE
+    (what the UPDATE takes anyway): rows that merely reference the store (its kept
+    counts, inserted by other changes) do not wait for it, and cannot deadlock with it."""
+    locked = Store.objects.select_for_update(no_key=True).only("next_order_number").get(pk=store.pk)
     Store.objects.filter(pk=store.pk).update(next_order_number=F("next_order_number") + 1)
     return locked.next_order_number

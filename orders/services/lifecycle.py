@@ -16,6 +16,7 @@ from orders.history import set_history_actor
 from orders.models import EventType, Fulfillment, Order, OrderStatus, PaymentStatus, Store
 from orders.services.addresses import ORDER_ADDRESS_FIELDS, address_set
 from orders.services.events import changed_attributes, event_record, event_render
+from orders.services.figures import figures_apply, order_figures
 from orders.services.preconditions import check_etag
 from orders.services.stock import stock_release
 
@@ -87,6 +88,7 @@ def order_update(
     order = _lock_order(store=store, order=order)
     check_etag(order, expected_etag)
     before = event_render(store, order)
+    figures_before = order_figures(order)
     now = timezone.now()
     changed = False
     fulfillment = None
@@ -124,6 +126,7 @@ def order_update(
             store, order, before=before, paid=paid, status_changed=status_changed,
             fulfillment=fulfillment,
         )  # fmt: skip
+        figures_apply(store=store, before=figures_before, after=order_figures(order))
     return order
 
 
@@ -205,6 +208,7 @@ def order_void(*, store: Store, order: Order, actor: str, reason: str = "") -> O
     order = _lock_order(store=store, order=order)
     transitions.check_voidable(order)
     before = event_render(store, order)
+    figures_before = order_figures(order)
     now = timezone.now()
     stock_release(store=store, order=order)
     order.status = OrderStatus.VOIDED
@@ -221,4 +225,5 @@ def order_void(*, store: Store, order: Order, actor: str, reason: str = "") -> O
         previous_attributes=changed_attributes(before, after),
         rendered=after,
     )
+    figures_apply(store=store, before=figures_before, after=order_figures(order))
     return order

@@ -252,7 +252,7 @@ def test_every_api_answer_is_no_store(client, anonymous_client, order):
 def test_the_500_envelope_is_no_store_with_empty_details_and_context(api_key):
     client = api_client(api_key, raise_request_exception=False)
 
-    with mock.patch("orders.selectors.order_count", side_effect=RuntimeError("boom")):
+    with mock.patch("orders.selectors.order_count_matching", side_effect=RuntimeError("boom")):
         response = client.get("/v1/orders/count")
 
     error = assert_error(response, 500, "INTERNAL_ERROR")

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from orders.api.pagination import MAX_OFFSET
+from tests.factories import make_order
 from tests.helpers import assert_rejected
 from tests.orders.test_order_list_paging import get_page, make_timeline, numbers
 
@@ -51,7 +52,7 @@ def test_count_estimate_says_so_on_postgresql_and_is_exact_elsewhere(client, sto
 
     make_timeline(store, 4)
 
-    pagination = get_page(client, {"count": "estimate"})["pagination"]
+    pagination = get_page(client, {"count": "estimate", "city": "Portland"})["pagination"]
 
     if connection.vendor == "postgresql":
         assert pagination["total_is_estimate"] is True
@@ -59,6 +60,17 @@ def test_count_estimate_says_so_on_postgresql_and_is_exact_elsewhere(client, sto
         assert pagination["total"] >= 0
     else:
         assert (pagination["total"], pagination["total_is_estimate"]) == (4, False)
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "pending"}, {"payment_status": "paid"}])
+def test_count_estimate_is_exact_where_the_kept_counts_answer(client, store, params):
+    make_timeline(store, 4)
+    make_order(store=store, status="shipped", payment_status="paid")
+
+    pagination = get_page(client, {"count": "estimate", **params})["pagination"]
+
+    expected = {(): 5, ("status",): 4, ("payment_status",): 1}[tuple(params)]
+    assert (pagination["total"], pagination["total_is_estimate"]) == (expected, False)
 
 
 @pytest.mark.parametrize("value", ["all", "EXACT", "1"])

@@ -22,6 +22,7 @@ API_CASES = [
      {"per_page": 250, "include": "items,fulfillments,status_history,notes,refunds"}),
     ("status=pending,confirmed", {"status": "pending,confirmed"}),
     ("search by name", {"q": "jane"}),
+    ("search by name count=estimate", {"q": "jane", "count": "estimate"}),
     ("date range + total range",
      {"date_from": "2026-01-01", "date_to": "2026-01-31", "min_total": "50", "max_total": "500"}),
     ("sort=-total", {"sort": "-total"}),
