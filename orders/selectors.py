@@ -310,18 +310,28 @@ class RowCount:
     is_estimate: bool = False
 
 
+# Planner estimates above this many rows are trusted without counting at all: a count that
+# stops at EXACT_COUNT_UP_TO still reads every match of a search first (its indexes answer
+# with all of them), which grows with the store.
+TRUSTED_ESTIMATE_ABOVE = 100_000
+
+
 def estimated_count(queryset: QuerySet, *, exact_up_to: int = EXACT_COUNT_UP_TO) -> RowCount:
     """The rows of `queryset`: exact up to `exact_up_to` (a count that stops reading
-    there), beyond it PostgreSQL's planner estimate (never below what was counted).
-    SQLite has no estimate and counts everything."""
+    there), beyond it PostgreSQL's planner estimate (never below what was counted). An
+    estimate far above that (TRUSTED_ESTIMATE_ABOVE) is given without counting. SQLite has
+    no estimate and counts everything."""
     queryset = queryset.order_by()
-    counted = queryset[: exact_up_to + 1].count()
-    if counted <= exact_up_to:
-        return RowCount(counted)
     if connection.vendor != "postgresql":
         return RowCount(queryset.count())
     plan = json.loads(queryset.explain(format="json"))
-    return RowCount(max(int(plan[0]["Plan"]["Plan Rows"]), counted), is_estimate=True)
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if estimate > TRUSTED_ESTIMATE_ABOVE:
+        return RowCount(estimate, is_estimate=True)
+    counted = queryset[: exact_up_to + 1].count()
+    if counted <= exact_up_to:
+        return RowCount(counted)
+    return RowCount(max(estimate, counted), is_estimate=True)
 
 
 def order_status_counts(*, store: Store) -> dict[str, int]:

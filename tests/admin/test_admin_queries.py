@@ -158,7 +158,7 @@ def test_the_notes_list_runs_as_many_queries_for_many_notes_as_for_few(browser, 
     many = queries_of(browser, "/admin/notes/ordernote/")
 
     assert len(many) == len(few)
-    assert len(few) <= 8
+    assert len(few) <= 9  # with the planner's estimate, asked before any count
 
 
 def test_the_refunds_list_runs_as_many_queries_for_many_refunds_as_for_few(browser, store):
@@ -176,7 +176,7 @@ def test_the_refunds_list_runs_as_many_queries_for_many_refunds_as_for_few(brows
     many = queries_of(browser, "/admin/refunds/refund/")
 
     assert len(many) == len(few)
-    assert len(few) <= 8
+    assert len(few) <= 9  # with the planner's estimate, asked before any count
 
 
 def test_the_dashboard_runs_as_many_queries_for_many_orders_as_for_few(browser, store):

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from orders import selectors
 from orders.models import Order, OrderStatus
 from orders.selectors import (
     DailySales,
@@ -18,6 +19,7 @@ from orders.selectors import (
     order_countries,
     order_status_counts,
 )
+from tests.concurrency import requires_postgresql
 from tests.factories import make_order, make_store
 from tests.helpers import at, local
 
@@ -279,3 +281,18 @@ def test_beyond_the_limit_postgresql_estimates_and_never_says_less_than_it_count
     # PostgreSQL's planner guesses (and says so); SQLite has no guess and counts.
     assert counted.is_estimate == (connection.vendor == "postgresql")
     assert counted.value >= 6 if counted.is_estimate else counted.value == 7
+
+
+@requires_postgresql
+def test_a_big_estimate_is_given_without_counting(store, monkeypatch):
+    """A search's bounded count still reads every match first; past the trusted size the
+    planner's word stands alone."""
+    for _ in range(3):
+        make_order(store=store)
+    monkeypatch.setattr(selectors, "TRUSTED_ESTIMATE_ABOVE", -1)
+
+    with CaptureQueriesContext(connection) as queries:
+        counted = estimated_count(Order.objects.filter(store=store), exact_up_to=5)
+
+    assert counted.is_estimate
+    assert [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()] == []
