@@ -107,7 +107,8 @@ def database_url(database: Mapping[str, Any]) -> str:
     user = quote(database.get("USER") or "", safe="")
     password = quote(database.get("PASSWORD") or "", safe="")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = database.get("HOST") or "localhost"
+    # A socket directory (/var/run/postgresql) travels percent-encoded, as in DATABASE_URL.
+    host = quote(database.get("HOST") or "localhost", safe="")
     port = f":{database['PORT']}" if database.get("PORT") else ""
     return f"postgres://{credentials}{host}{port}/{quote(database['NAME'], safe='')}"
 
@@ -132,7 +133,12 @@ def gunicorn(settings_module: str, database_url: str, *, workers: int = WORKERS)
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_until_listening(server, port, log)
-            yield base
+            try:
+                yield base
+            except RuntimeError as error:
+                # A 500 says nothing by itself: the server's log says why.
+                log.seek(0)
+                raise RuntimeError(f"{error}\ngunicorn's log:\n{log.read()[-3000:]}") from None
         finally:
             server.terminate()
             try:

@@ -116,3 +116,19 @@ def test_the_floor_comparison_names_where_two_bodies_differ():
     assert first_difference(ordo, same) is None
     assert first_difference(ordo, other) == "data[0].items[0].sku"
     assert first_difference(ordo, b'{"data":[]}') == "data (1 against 0 entries)"
+
+
+def test_the_servers_database_url_keeps_a_socket_directory():
+    """CI reaches PostgreSQL through its socket directory: the URL handed to gunicorn must
+    name the same database."""
+    import dj_database_url
+
+    from benchmarks.load import database_url
+
+    database = {"HOST": "/var/run/postgresql", "NAME": "test_ordo", "USER": "root", "PORT": ""}
+
+    parsed = dj_database_url.parse(database_url(database))
+
+    assert (parsed["HOST"], parsed["NAME"], parsed["USER"]) == (
+        "/var/run/postgresql", "test_ordo", "root",
+    )  # fmt: skip
