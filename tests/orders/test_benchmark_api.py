@@ -5,11 +5,13 @@ import io
 import re
 import shutil
 
+import dj_database_url
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from benchmarks.floor import first_difference
+from benchmarks.load import database_url
 from orders.demo import demo_stores_create
 from orders.models import Order
 from tests.concurrency import requires_postgresql
@@ -121,10 +123,6 @@ def test_the_floor_comparison_names_where_two_bodies_differ():
 def test_the_servers_database_url_keeps_a_socket_directory():
     """CI reaches PostgreSQL through its socket directory: the URL handed to gunicorn must
     name the same database."""
-    import dj_database_url
-
-    from benchmarks.load import database_url
-
     database = {"HOST": "/var/run/postgresql", "NAME": "test_ordo", "USER": "root", "PORT": ""}
 
     parsed = dj_database_url.parse(database_url(database))
