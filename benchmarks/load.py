@@ -126,7 +126,8 @@ def gunicorn(settings_module: str, database_url: str, *, workers: int = WORKERS)
     command = [
         sys.executable, "-m", "gunicorn", "--workers", str(workers),
         "--bind", f"127.0.0.1:{port}", "--chdir", str(Path(settings.BASE_DIR)),
-        "--log-level", "warning", "config.wsgi:application",
+        # Not the project's gunicorn.conf.py: no access log, the same for both apps.
+        "--config", os.devnull, "--log-level", "warning", "config.wsgi:application",
     ]  # fmt: skip
     with tempfile.TemporaryFile(mode="w+") as log:
         server = subprocess.Popen(command, env=environment, stdout=log, stderr=log)
