@@ -71,6 +71,11 @@ def figures_apply(*, store: Store, before: OrderFigures | None, after: OrderFigu
     figures_add(store=store, counts=counts, sales=sales)
 
 
+def count_slot() -> int:
+    """The slot a change's counts go to: any, at random."""
+    return random.randrange(ORDER_COUNT_SLOTS)
+
+
 def figures_add(
     *,
     store: Store,
@@ -81,7 +86,7 @@ def figures_add(
     """Add `counts` ({(status, payment status): orders}) to one slot of the store's counts
     (at random unless given) and `sales` ({period start: (orders, net sales)}) to its
     periods, as upserts in key order; zero changes are skipped."""
-    slot = random.randrange(ORDER_COUNT_SLOTS) if slot is None else slot
+    slot = count_slot() if slot is None else slot
     count_rows = [
         (store.pk, status, payment_status, slot, change)
         for (status, payment_status), change in sorted(counts.items())

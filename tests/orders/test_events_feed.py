@@ -3,6 +3,7 @@ consumers, filtered by type, order and time, paged by page or keyset cursor; and
 that a consumer paging oldest first never misses an event, even when transactions commit in
 another order than they wrote (PostgreSQL, real concurrent connections, at the end)."""
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from orders.api.events import event_json, render_event
 from orders.api.renderers import dumps
 from orders.models import Event, Scope
-from orders.services import order_transition, order_update
+from orders.models.figures import ORDER_COUNT_SLOTS
+from orders.services import figures, order_transition, order_update
 from tests.concurrency import requires_postgresql, run_concurrently
 from tests.factories import make_api_key, make_order, make_shipping_method, make_variant
 from tests.helpers import (
@@ -445,6 +447,15 @@ class Consumer:
         return new
 
 
+@pytest.fixture
+def separate_count_slots(monkeypatch):
+    """Each change's counts in a slot of its own. Two changes in one store meet on a count
+    row one time in ORDER_COUNT_SLOTS, and the later then waits for the earlier to commit:
+    held open here, it never would, and the race these tests stage would not happen."""
+    slots = itertools.count()
+    monkeypatch.setattr(figures, "count_slot", lambda: next(slots) % ORDER_COUNT_SLOTS)
+
+
 @contextmanager
 def transaction_held_open(change: Callable[[], object]):
     """Run `change` in a transaction on a connection of its own, and keep that transaction
@@ -483,7 +494,9 @@ def confirm(store, order) -> Callable[[], object]:
 
 @requires_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_a_consumer_never_receives_a_later_commit_before_an_earlier_open_write(client, store, mug):
+def test_a_consumer_never_receives_a_later_commit_before_an_earlier_open_write(
+    client, store, mug, separate_count_slots
+):
     # Given a consumer that has received the store's events so far
     for _ in range(2):
         create_order(client, store, [(mug, 1)])
@@ -510,7 +523,9 @@ def test_a_consumer_never_receives_a_later_commit_before_an_earlier_open_write(c
 
 @requires_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_reading_by_time_instead_would_have_missed_the_earlier_write_for_good(store):
+def test_reading_by_time_instead_would_have_missed_the_earlier_write_for_good(
+    store, separate_count_slots
+):
     early, late = make_order(store=store), make_order(store=store)
 
     with transaction_held_open(confirm(store, early)):
