@@ -14,7 +14,7 @@ def render_note(note: OrderNote) -> dict[str, Any]:
     """The note exactly as NoteSerializer renders it (tests/orders/test_rendering.py)."""
     return {
         "object": "note",
-        "id": f"note_{note.id}",
+        "id": f"{OrderNote.PUBLIC_ID_PREFIX}{note.id}",
         "order_id": f"{Order.PUBLIC_ID_PREFIX}{note.order_id}",
         "content": note.content,
         "is_internal": note.is_internal,

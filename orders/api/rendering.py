@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from orders.api.fields import money, timestamp
+from orders.ids import format_public_id
 from orders.models import Customer, Fulfillment, LineItem, Order, Product, Store, Variant
 
 ORDER_PREFIX = Order.PUBLIC_ID_PREFIX
@@ -96,7 +97,7 @@ def render_order(order: Order | OrderRow) -> dict[str, Any]:
     allowed, is_pending, is_completed, is_cancellable, is_fully_paid = _state(
         o.status, o.payment_status, o.requires_shipping
     )
-    customer_id = None if o.customer_id is None else f"{CUSTOMER_PREFIX}{o.customer_id}"
+    customer_id = format_public_id(CUSTOMER_PREFIX, o.customer_id)
     total = money(o.total)
     return {
         "object": "order",
@@ -170,12 +171,11 @@ def render_order(order: Order | OrderRow) -> dict[str, Any]:
 
 def render_line_item(item: Any) -> dict[str, Any]:
     """A line item (a LineItem, or a LineItemRow) as LineItemSerializer renders it."""
-    product_id, variant_id = item.product_id, item.variant_id
     return {
         "object": "line_item",
         "id": f"{LineItem.PUBLIC_ID_PREFIX}{item.id}",
-        "product_id": None if product_id is None else f"{Product.PUBLIC_ID_PREFIX}{product_id}",
-        "variant_id": None if variant_id is None else f"{Variant.PUBLIC_ID_PREFIX}{variant_id}",
+        "product_id": format_public_id(Product.PUBLIC_ID_PREFIX, item.product_id),
+        "variant_id": format_public_id(Variant.PUBLIC_ID_PREFIX, item.variant_id),
         "sku": item.sku,
         "product_name": item.product_name,
         "variant_name": item.variant_name,

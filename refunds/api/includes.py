@@ -15,7 +15,7 @@ def render_refund(refund: Refund) -> dict[str, Any]:
     its lines as loaded (refunds_of loads them in id order)."""
     return {
         "object": "refund",
-        "id": f"ref_{refund.id}",
+        "id": f"{Refund.PUBLIC_ID_PREFIX}{refund.id}",
         "order_id": f"{Order.PUBLIC_ID_PREFIX}{refund.order_id}",
         "amount": money(refund.amount),
         "shipping_amount": money(refund.shipping_amount),
