@@ -89,21 +89,28 @@ def order_list(*, filters: OrderFilterSet, sort: SortKey) -> QuerySet[Order]:
 
 # Filters the store's kept counts answer without reading orders (orders.models.figures);
 # filter_on only names the column dates bound.
-_COUNTED_FILTERS = frozenset({"status", "payment_status", "filter_on"})
+_KEPT_COUNT_FILTERS = ("status", "payment_status")
+_COUNTED_FILTERS = frozenset({*_KEPT_COUNT_FILTERS, "filter_on"})
 
 
 def order_count(*, filters: OrderFilterSet) -> int:
     """How many orders match `filters`: exactly, and for no filters or only status and
     payment status (what dashboards poll) from the store's kept counts, whatever its size;
     other filters count the matching rows."""
+    kept = _kept_count_of(filters)
+    return filters.qs.order_by().count() if kept is None else kept
+
+
+def _kept_count_of(filters: OrderFilterSet) -> int | None:
+    """What the store's kept counts say matches `filters`; None when they cannot say."""
     given = filters.understood()
-    if set(given) <= _COUNTED_FILTERS:
-        return kept_order_count(
-            store=filters.store,
-            statuses=_listed(given.get("status")),
-            payment_statuses=_listed(given.get("payment_status")),
-        )
-    return filters.qs.order_by().count()
+    if not set(given) <= _COUNTED_FILTERS:
+        return None
+    return kept_order_count(
+        store=filters.store,
+        statuses=_listed(given.get("status")),
+        payment_statuses=_listed(given.get("payment_status")),
+    )
 
 
 def _listed(values: list[str] | None) -> list[str] | None:
@@ -116,10 +123,10 @@ def order_count_matching(*, store: Store, params: Mapping[str, str]) -> int:
     times a minute), are read from the kept counts without building the filter set: the
     same fields check the values, so a bad one is the same 400."""
     given = {name for name in params if name in FILTER_PARAMETERS}
-    if not given <= {"status", "payment_status"}:
+    if not given <= set(_KEPT_COUNT_FILTERS):
         return order_count(filters=order_filters(store=store, params=params))
     cleaned, errors = {}, {}
-    for name in ("status", "payment_status"):  # the filter set's order, for the same 400
+    for name in _KEPT_COUNT_FILTERS:  # the filter set's order, for the same 400
         if name not in given:
             continue
         try:
@@ -159,8 +166,9 @@ def order_count_estimate(*, filters: OrderFilterSet) -> tuple[int, bool]:
     """(how many orders match, whether that is an estimate): PostgreSQL's planner estimate
     for the filtered query (no rows read: constant time on any store), the exact count on
     databases that cannot estimate. What the store's kept counts answer is exact."""
-    if set(filters.understood()) <= _COUNTED_FILTERS:
-        return order_count(filters=filters), False
+    kept = _kept_count_of(filters)
+    if kept is not None:
+        return kept, False
     queryset = filters.qs.order_by()
     if connection.vendor != "postgresql":
         return queryset.count(), False
